@@ -1,0 +1,15 @@
+"""Forms check the shape of input; the rules live in alliance.services."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Kind, Level
+
+
+class AllianceForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=100)
+    level = forms.ChoiceField(label=_("层级"), choices=Level.choices)
+    kind = forms.ChoiceField(label=_("类型"), choices=Kind.choices, initial=Kind.REGIONAL)
+    code = forms.CharField(label=_("行政区划代码"), max_length=32)
+    initiating_organisation = forms.CharField(label=_("发起党组织"), max_length=100, required=False)
+    description = forms.CharField(label=_("简介"), widget=forms.Textarea(attrs={"rows": 3}), required=False)

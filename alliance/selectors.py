@@ -1,0 +1,147 @@
+"""The subtree rule. Every other selector in the project starts from `user_scope`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from .models import Alliance, AllianceUserObjectPermission
+from .roles import VIEW
+
+_CACHE_ATTR = "_alliance_scope"
+
+
+def _minimal_prefixes(paths: set[str]) -> tuple[str, ...]:
+    """Drop paths that lie under another path of the set: the prefix already covers them."""
+    kept: list[str] = []
+    for path in sorted(paths):
+        if not kept or not path.startswith(kept[-1]):
+            kept.append(path)
+    return tuple(kept)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may see and do: for each permission, the roots of the subtrees it holds on."""
+
+    user_id: int | None
+    is_superuser: bool = False
+    prefixes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    tenant_ids: frozenset[int] = frozenset()
+    # The alliances the user was given a role on, for the home page.
+    role_alliance_ids: frozenset[int] = frozenset()
+
+    def allows(self, perm: str, path: str) -> bool:
+        if self.is_superuser:
+            return True
+        return any(path.startswith(prefix) for prefix in self.prefixes.get(perm, ()))
+
+    def filter_q(self, perm: str = VIEW, *, path_field: str = "path", tenant_field: str = "tenant_id") -> Q:
+        """A Q that keeps only rows whose alliance lies in a subtree where `perm` holds."""
+        if self.is_superuser:
+            return Q()
+        prefixes = self.prefixes.get(perm, ())
+        if not prefixes:
+            return Q(pk__in=[])
+        q = Q()
+        for prefix in prefixes:
+            q |= Q(**{f"{path_field}__startswith": prefix})
+        # The tenant column lets a sharded database route the query to one shard.
+        return Q(**{f"{tenant_field}__in": sorted(self.tenant_ids)}) & q
+
+    def scope_queryset(self, qs: QuerySet, perm: str = VIEW, *, path_field: str = "alliance_path",
+                       tenant_field: str = "tenant_id") -> QuerySet:
+        return qs.filter(self.filter_q(perm, path_field=path_field, tenant_field=tenant_field))
+
+
+def user_scope(user) -> Scope:
+    """Resolve the user's scope from its guardian rows: one query, cached on the user object."""
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        scope = Scope(user_id=None)
+    elif user.is_superuser:
+        scope = Scope(user_id=user.pk, is_superuser=True)
+    else:
+        rows = AllianceUserObjectPermission.objects.filter(
+            user_id=user.pk, content_object__is_active=True
+        ).values_list(
+            "permission__codename", "content_object__path", "content_object__tenant_id",
+            "content_object_id",
+        )
+        by_perm: dict[str, set[str]] = {}
+        tenants: set[int] = set()
+        alliance_ids: set[int] = set()
+        for codename, path, tenant_id, alliance_id in rows:
+            by_perm.setdefault(codename, set()).add(path)
+            tenants.add(tenant_id)
+            alliance_ids.add(alliance_id)
+        scope = Scope(
+            user_id=user.pk,
+            prefixes={perm: _minimal_prefixes(paths) for perm, paths in by_perm.items()},
+            tenant_ids=frozenset(tenants),
+            role_alliance_ids=frozenset(alliance_ids),
+        )
+    setattr(user, _CACHE_ATTR, scope)
+    return scope
+
+
+def forget_scope(user) -> None:
+    """Drop the cached scope after the user's roles change."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def alliance_list(*, user, perm: str = VIEW) -> QuerySet[Alliance]:
+    scope = user_scope(user)
+    return Alliance.objects.filter(scope.filter_q(perm)).select_related("tenant")
+
+
+def alliance_get_for_user(*, user, pk, perm: str = VIEW) -> Alliance:
+    """The one way to fetch an alliance for a user: missing and not yours are the same 404."""
+    try:
+        return alliance_list(user=user, perm=perm).get(pk=pk)
+    except (Alliance.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("没有找到该党建共同体。")) from None
+
+
+def alliance_descendants(*, alliance: Alliance, include_self: bool = False) -> QuerySet[Alliance]:
+    """All descendants, at any depth, in one indexed prefix query."""
+    qs = Alliance.objects.filter(tenant_id=alliance.tenant_id, path__startswith=alliance.path)
+    if not include_self:
+        qs = qs.exclude(pk=alliance.pk)
+    return qs.order_by("path")
+
+
+def alliance_ancestor_paths(path: str) -> list[str]:
+    step = Alliance.steplen
+    return [path[:end] for end in range(step, len(path), step)]
+
+
+def alliance_ancestors(*, alliance: Alliance) -> QuerySet[Alliance]:
+    """All ancestors, root first, in one query on the unique path index."""
+    return Alliance.objects.filter(
+        tenant_id=alliance.tenant_id, path__in=alliance_ancestor_paths(alliance.path)
+    ).order_by("path")
+
+
+def alliance_children(*, alliance: Alliance) -> QuerySet[Alliance]:
+    return alliance_descendants(alliance=alliance).filter(depth=alliance.depth + 1)
+
+
+def alliance_home_list(*, user) -> QuerySet[Alliance]:
+    """The alliances the user was given a role on (for a superuser: the roots)."""
+    scope = user_scope(user)
+    if scope.is_superuser:
+        return Alliance.objects.filter(depth=1).select_related("tenant")
+    return Alliance.objects.filter(pk__in=sorted(scope.role_alliance_ids)).select_related("tenant")
+
+
+def alliance_breadcrumb(*, user, alliance: Alliance) -> list[tuple[Alliance, bool]]:
+    """The ancestors root first, each with whether the user may open it."""
+    scope = user_scope(user)
+    return [(a, scope.allows(VIEW, a.path)) for a in alliance_ancestors(alliance=alliance)]

@@ -1,0 +1,13 @@
+"""Version 1 of the REST API: one router, each app registers its viewsets."""
+
+from rest_framework.routers import DefaultRouter
+
+from alliance.api.views import AllianceViewSet
+from members.api.views import MembershipViewSet, MemberUnitViewSet
+
+router = DefaultRouter()
+router.register("alliances", AllianceViewSet, basename="alliance")
+router.register("member-units", MemberUnitViewSet, basename="member-unit")
+router.register("memberships", MembershipViewSet, basename="membership")
+
+urlpatterns = router.urls

@@ -1,0 +1,1 @@
+"""Filled in by its own issue; the app is registered so the layout of DESIGN.md holds."""
