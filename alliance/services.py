@@ -81,10 +81,10 @@ def tenant_create(*, name: str, code: str, level: str = Level.DISTRICT,
         raise ValidationError({"code": _("代码“%(code)s”已被其他租户使用。") % {"code": code}})
     _validate_placement(parent=None, level=level, kind=Kind.REGIONAL)
     tenant = Tenant.objects.create(name=name, code=code)
-    return Alliance.add_root(
-        tenant=tenant, name=name, level=level, kind=Kind.REGIONAL, code=code,
-        initiating_organisation=initiating_organisation,
-    )
+    return Alliance.objects.add_root(create_kwargs={
+        "tenant": tenant, "name": name, "level": level, "kind": Kind.REGIONAL, "code": code,
+        "initiating_organisation": initiating_organisation,
+    })
 
 
 @transaction.atomic
@@ -98,10 +98,10 @@ def alliance_create(*, user, parent: Alliance, name: str, level: str, code: str,
     code = _validate_code(tenant_id=parent.tenant_id, code=code)
     # Lock the parent so two concurrent inserts do not compute the same child path.
     parent = Alliance.objects.select_for_update().get(pk=parent.pk)
-    return parent.add_child(
-        tenant_id=parent.tenant_id, name=name, level=level, kind=kind, code=code,
-        initiating_organisation=initiating_organisation.strip(), description=description.strip(),
-    )
+    return Alliance.objects.add_child(parent, create_kwargs={
+        "tenant_id": parent.tenant_id, "name": name, "level": level, "kind": kind, "code": code,
+        "initiating_organisation": initiating_organisation.strip(), "description": description.strip(),
+    })
 
 
 @transaction.atomic
@@ -118,7 +118,7 @@ def alliance_update(*, user, alliance: Alliance, perm: str = "change_alliance", 
         fields["code"] = _validate_code(tenant_id=alliance.tenant_id, code=fields["code"],
                                         exclude_pk=alliance.pk)
     if "level" in fields or "kind" in fields:
-        parent = alliance.get_parent()
+        parent = Alliance.objects.get_parent(alliance)
         _validate_placement(parent=parent, level=fields.get("level", alliance.level),
                             kind=fields.get("kind", alliance.kind))
     for name, value in fields.items():
@@ -151,7 +151,7 @@ def alliance_move(*, user, alliance: Alliance, new_parent: Alliance) -> Alliance
         .filter(Q(pk=new_parent.pk) | Q(path__startswith=old_path))
         .values_list("pk", flat=True)
     )
-    alliance.move(new_parent, pos="last-child")
+    Alliance.objects.move(alliance, new_parent, pos="last-child")
     alliance.refresh_from_db()
     new_path = alliance.path
     # Every tenant-owned row carries its alliance's path: rewrite the moved prefix.
