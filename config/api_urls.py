@@ -5,6 +5,8 @@ from rest_framework.routers import DefaultRouter
 from alliance.api.views import AllianceViewSet
 from members.api.views import MembershipViewSet, MemberUnitViewSet
 
+app_name = "api"
+
 router = DefaultRouter()
 router.register("alliances", AllianceViewSet, basename="alliance")
 router.register("member-units", MemberUnitViewSet, basename="member-unit")

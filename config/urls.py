@@ -14,7 +14,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
-    path("api/v1/", include("config.api_urls")),
+    path("api/v1/", include("config.api_urls", namespace="api")),
     path("", include("alliance.urls")),
     path("", include("members.urls")),
 ]

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import MemberUnit, Membership, RoleAssignment, User
+from .models import Membership, MemberUnit, RoleAssignment, User
 
 
 @admin.register(User)

@@ -1,0 +1,170 @@
+"""The permission matrix: every page and endpoint, seen by the neighbours who must get 404.
+
+The URL patterns are enumerated from the resolver, so a page or endpoint that nobody
+added to ROUTES (or, with a reason, to EXEMPT) fails `test_every_url_pattern_is_in_the_matrix`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from members.models import Membership, MemberUnit
+
+from .conftest import Tree
+
+# Patterns that show no tenant-owned object, each with the reason.
+EXEMPT = {
+    "healthz": "liveness probe, no data",
+    "set_language": "language switch",
+    "login": "public",
+    "logout": "ends the own session",
+    "home": "lists only the user's own alliances (tested in test_views)",
+    "schema": "OpenAPI document, no data",
+    "swagger-ui": "API docs page, no data",
+    "redoc": "API docs page, no data",
+    "api:api-root": "links only",
+}
+EXEMPT_NAMESPACES = {"admin"}  # Django admin: staff only, guarded by Django itself
+
+
+@dataclass(frozen=True)
+class Route:
+    """How to build the URL for an object inside community A1 (street A), and how to probe it."""
+
+    kwargs: Callable[[Tree], dict]
+    methods: tuple[str, ...] = ("get", "post")
+    owner: Callable[[Tree], object] = lambda t: t.community_secretary_a1
+    # List endpoints: the neighbour gets 200 but must not see the object's id.
+    list_id: Callable[[Tree], int] | None = None
+
+
+def _membership_a1(t: Tree) -> Membership:
+    return Membership.objects.get(unit=t.unit_a1, alliance=t.community_a1)
+
+
+ROUTES: dict[str, Route] = {
+    # pages
+    "alliance-detail": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
+    "alliance-edit": Route(lambda t: {"pk": t.community_a1.pk}),
+    "alliance-child-create": Route(lambda t: {"pk": t.community_a1.pk}, owner=lambda t: t.district_admin),
+    "alliance-unit-list": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
+    "unit-create": Route(lambda t: {"pk": t.community_a1.pk}),
+    "unit-import": Route(lambda t: {"pk": t.community_a1.pk}),
+    "unit-import-template": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
+    "membership-create": Route(lambda t: {"pk": t.community_a1.pk}),
+    "unit-detail": Route(lambda t: {"pk": t.unit_a1.pk}, ("get",)),
+    "unit-edit": Route(lambda t: {"pk": t.unit_a1.pk}),
+    "membership-edit": Route(lambda t: {"pk": _membership_a1(t).pk}),
+    # API
+    "api:alliance-list": Route(lambda t: {}, ("get",), list_id=lambda t: t.community_a1.pk),
+    "api:alliance-detail": Route(lambda t: {"pk": t.community_a1.pk}, ("get", "patch")),
+    "api:alliance-move": Route(lambda t: {"pk": t.community_a1.pk}, ("post",), owner=lambda t: t.district_admin),
+    "api:alliance-ancestors": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
+    "api:member-unit-list": Route(lambda t: {}, ("get",), list_id=lambda t: t.unit_a1.pk),
+    "api:member-unit-detail": Route(lambda t: {"pk": t.unit_a1.pk}, ("get", "patch")),
+    "api:membership-list": Route(lambda t: {}, ("get",), list_id=lambda t: _membership_a1(t).pk),
+    "api:membership-detail": Route(lambda t: {"pk": _membership_a1(t).pk}, ("get", "patch")),
+}
+
+NEIGHBOURS = {
+    "secretary of the neighbouring street": lambda t: t.secretary_b,
+    "secretary of the neighbouring community": lambda t: t.community_secretary_a2,
+    "district admin of another tenant": lambda t: t.other_tenant_admin,
+}
+
+
+def _named_patterns(patterns, namespace: str | None = None):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or namespace
+            if ns in EXEMPT_NAMESPACES:
+                continue
+            yield from _named_patterns(entry.url_patterns, ns if entry.namespace else namespace)
+        elif isinstance(entry, URLPattern):
+            name = entry.name
+            if name is None:
+                yield (namespace, str(entry.pattern))
+                continue
+            yield f"{namespace}:{name}" if namespace else name
+
+
+def test_every_url_pattern_is_in_the_matrix():
+    found = set()
+    unnamed = []
+    for item in _named_patterns(get_resolver().url_patterns):
+        if isinstance(item, tuple):
+            unnamed.append(item)
+        else:
+            found.add(item)
+    missing = sorted(found - set(ROUTES) - set(EXEMPT))
+    assert not unnamed, f"URL patterns without a name cannot be checked: {unnamed}"
+    assert not missing, f"add these pages/endpoints to the permission matrix: {missing}"
+    stale = sorted(set(ROUTES) - found)
+    assert not stale, f"the matrix names patterns that no longer exist: {stale}"
+
+
+def _request(client, method: str, url: str):
+    if method == "get":
+        return client.get(url)
+    return getattr(client, method)(url, data={}, content_type="application/json")
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_owner_reaches_it(name, tree, client):
+    """The matrix can fail: the same URL opens for the user whose alliance it is."""
+    route = ROUTES[name]
+    client.force_login(route.owner(tree))
+    response = client.get(reverse(name, kwargs=route.kwargs(tree))) if "get" in route.methods else None
+    if response is not None:
+        assert response.status_code == 200, response.content[:300]
+        if route.list_id:
+            assert route.list_id(tree) in [row["id"] for row in response.json()["results"]]
+
+
+@pytest.mark.parametrize("neighbour", sorted(NEIGHBOURS))
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_neighbour_gets_404(name, neighbour, tree, client):
+    route = ROUTES[name]
+    url = reverse(name, kwargs=route.kwargs(tree))
+    client.force_login(NEIGHBOURS[neighbour](tree))
+    units_before = MemberUnit.objects.count()
+    memberships_before = Membership.objects.count()
+    paths_before = list(tree.district.__class__.objects.order_by("pk").values_list("path", "name", "code"))
+    for method in route.methods:
+        response = _request(client, method, url)
+        if route.list_id and method == "get":
+            assert response.status_code == 200
+            assert route.list_id(tree) not in [row["id"] for row in response.json()["results"]]
+        else:
+            assert response.status_code == 404, (method, url, response.status_code)
+    assert MemberUnit.objects.count() == units_before
+    assert Membership.objects.count() == memberships_before
+    assert list(tree.district.__class__.objects.order_by("pk").values_list("path", "name", "code")) == paths_before
+
+
+UNIT_ROUTES = ["unit-detail", "unit-edit", "api:member-unit-detail"]
+
+
+@pytest.mark.parametrize("name", UNIT_ROUTES)
+def test_liaison_sees_only_its_own_unit(name, tree, client):
+    client.force_login(tree.liaison_a1)
+    own = client.get(reverse(name, kwargs={"pk": tree.unit_a1.pk}))
+    other = client.get(reverse(name, kwargs={"pk": tree.unit_a1_other.pk}))
+    assert other.status_code == 404
+    # A liaison may read its unit, but editing is the community's job (403, it knows the unit exists).
+    assert own.status_code == (403 if name == "unit-edit" else 200)
+
+
+def test_liaison_lists_only_its_own_unit(tree, client):
+    client.force_login(tree.liaison_a1)
+    units = client.get(reverse("api:member-unit-list")).json()["results"]
+    assert [u["id"] for u in units] == [tree.unit_a1.pk]
+    memberships = client.get(reverse("api:membership-list")).json()["results"]
+    assert {m["unit"] for m in memberships} == {tree.unit_a1.pk}
+    page = client.get(reverse("alliance-unit-list", kwargs={"pk": tree.community_a1.pk}))
+    assert tree.unit_a1.name in page.content.decode()
+    assert tree.unit_a1_other.name not in page.content.decode()
