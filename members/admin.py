@@ -1,79 +1,152 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
+from alliance.admin import ScopedAdmin
+from alliance.selectors import user_scope
+
 from .models import Membership, MemberUnit, RoleAssignment, User
+from .services import role_assign, role_assignment_validate, role_revoke
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    """Accounts of the admin's own tenant; a district admin creates them for its district."""
+
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("个人信息"), {"fields": ("name", "email", "phone")}),
+        (_("个人信息"), {"fields": ("name", "email", "phone", "tenant")}),
         (_("权限"), {"fields": ("is_active", "is_staff", "is_superuser")}),
         (_("重要日期"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "name", "password1", "password2")}),)
-    list_display = ("username", "name", "email", "is_active", "is_staff")
+    list_display = ("username", "name", "tenant", "is_active", "is_staff")
+    list_filter = ("is_active", "tenant")
     search_fields = ("username", "name", "email", "phone")
     ordering = ("username",)
 
+    _may_enter = ScopedAdmin._may_enter
+    has_module_permission = ScopedAdmin.has_module_permission
+
+    def get_queryset(self, request):
+        scope = user_scope(request.user)
+        qs = super().get_queryset(request)
+        return qs if scope.is_superuser else qs.filter(tenant_id__in=sorted(scope.tenant_ids))
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            return ()
+        return ("tenant", "is_staff", "is_superuser", "last_login", "date_joined")
+
+    def _in_scope(self, request, obj) -> bool:
+        scope = user_scope(request.user)
+        return obj is None or scope.is_superuser or obj.tenant_id in scope.tenant_ids
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_enter(request) and self._in_scope(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return self._may_enter(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        scope = user_scope(request.user)
+        if not change and not scope.is_superuser and len(scope.tenant_ids) == 1:
+            obj.tenant_id = next(iter(scope.tenant_ids))
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(MemberUnit)
-class MemberUnitAdmin(admin.ModelAdmin):
+class MemberUnitAdmin(ScopedAdmin):
     """Read and search; units are created and changed through the pages, which apply the rules."""
 
     list_display = ("name", "category", "credit_code", "alliance", "party_member_count")
-    list_filter = ("category", "party_org_form", "tenant")
+    list_filter = ("category", "party_org_form")
     search_fields = ("name", "credit_code")
     list_select_related = ("alliance",)
-    raw_id_fields = ("alliance",)
     readonly_fields = [f.name for f in MemberUnit._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-
-@admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    list_display = ("unit", "alliance", "role", "joined_on", "left_on")
-    list_filter = ("role", "tenant")
-    search_fields = ("unit__name", "alliance__name")
-    list_select_related = ("unit", "alliance")
-    readonly_fields = [f.name for f in Membership._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-
-@admin.register(RoleAssignment)
-class RoleAssignmentAdmin(admin.ModelAdmin):
-    """Roles are given here by the organisation department; guardian rows follow through the service."""
-
-    list_display = ("user", "role", "alliance", "member_unit", "created_at")
-    list_filter = ("role", "tenant")
-    search_fields = ("user__username", "user__name", "alliance__name")
-    list_select_related = ("user", "alliance", "member_unit")
-    raw_id_fields = ("user", "alliance", "member_unit")
-    fields = ("user", "alliance", "role", "member_unit")
 
     def has_change_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
-        from .services import role_assign
 
+@admin.register(Membership)
+class MembershipAdmin(ScopedAdmin):
+    list_display = ("unit", "alliance", "role", "joined_on", "left_on")
+    list_filter = ("role",)
+    search_fields = ("unit__name", "alliance__name")
+    list_select_related = ("unit", "alliance")
+    readonly_fields = [f.name for f in Membership._meta.fields]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RoleAssignmentForm(forms.ModelForm):
+    class Meta:
+        model = RoleAssignment
+        fields = ("user", "alliance", "role", "member_unit")
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.request is not None and cleaned.get("alliance") and cleaned.get("role"):
+            try:
+                role_assignment_validate(user=self.request.user, alliance=cleaned["alliance"],
+                                         role=cleaned["role"], member_unit=cleaned.get("member_unit"))
+            except PermissionDenied as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return cleaned
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(ScopedAdmin):
+    """Roles are given here by the organisation department; guardian rows follow through the service."""
+
+    list_display = ("user", "role", "alliance", "member_unit", "created_at")
+    list_filter = ("role",)
+    search_fields = ("user__username", "user__name", "alliance__name")
+    list_select_related = ("user", "alliance", "member_unit")
+    raw_id_fields = ("user", "alliance", "member_unit")
+    fields = ("user", "alliance", "role", "member_unit")
+    form = RoleAssignmentForm
+
+    def get_form(self, request, obj=None, **kwargs):
+        form_class = super().get_form(request, obj, **kwargs)
+
+        class RequestForm(form_class):
+            def __init__(self, *args, **inner):
+                super().__init__(*args, request=request, **inner)
+
+        return RequestForm
+
+    def has_add_permission(self, request):
+        return self._may_enter(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
         assignment = role_assign(user=request.user, target=obj.user, alliance=obj.alliance, role=obj.role,
                                  member_unit=obj.member_unit)
         obj.pk = assignment.pk
 
     def delete_model(self, request, obj):
-        from .services import role_revoke
-
         role_revoke(user=request.user, assignment=obj)
 
     def delete_queryset(self, request, queryset):
-        from .services import role_revoke
-
         for assignment in queryset:
             role_revoke(user=request.user, assignment=assignment)

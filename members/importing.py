@@ -7,9 +7,10 @@ import io
 import zipfile
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
@@ -57,12 +58,22 @@ class ImportRejected(ValidationError):
         ])
 
 
+def _in_every_language(text) -> set[str]:
+    """A header or label as written in any of the site's languages: a file may come from either."""
+    names = set()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            names.add(str(text).strip().lower())
+    return names
+
+
 def _choice_lookup(choices) -> dict[str, str]:
     """Accept the Chinese label, the English label or the stored value."""
     lookup: dict[str, str] = {}
     for value, label in choices:
         lookup[value.lower()] = value
-        lookup[str(label).lower()] = value
+        for name in _in_every_language(label):
+            lookup[name] = value
     return lookup
 
 
@@ -84,11 +95,11 @@ def _read_rows(file) -> tuple[list[tuple[int, dict]], list[RowError]]:
     header = next(rows, None)
     if header is None:
         raise ImportRejected([RowError(0, "file", _("文件是空的。"))])
-    header_text = [_cell_text(h) for h in header]
+    header_text = [_cell_text(h).lower() for h in header]
     positions: dict[str, int] = {}
     missing = []
     for field, label, required in COLUMNS:
-        names = {str(label), field}
+        names = _in_every_language(label) | {field}
         index = next((i for i, h in enumerate(header_text) if h in names), None)
         if index is None:
             if required:
@@ -96,7 +107,7 @@ def _read_rows(file) -> tuple[list[tuple[int, dict]], list[RowError]]:
         else:
             positions[field] = index
     if missing:
-        raise ImportRejected([RowError(1, "header", _("缺少列:%(cols)s。") % {"cols": "、".join(missing)})])
+        raise ImportRejected([RowError(1, "header", _("缺少列:%(cols)s。") % {"cols": _("、").join(missing)})])
     parsed: list[tuple[int, dict]] = []
     for number, row in enumerate(rows, start=2):
         if row is None or all(_cell_text(v) == "" for v in row):

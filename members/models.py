@@ -17,6 +17,10 @@ class User(AbstractUser):
     last_name = None  # type: ignore[assignment]
     name = models.CharField(_("姓名"), max_length=60, blank=True)
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    tenant = models.ForeignKey(
+        "alliance.Tenant", verbose_name=_("所属租户"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="users", help_text=_("账号所属的区(市);平台运维账号为空。"),
+    )
 
     REQUIRED_FIELDS = ["email"]
 

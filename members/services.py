@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.models import Alliance
-from alliance.roles import MANAGE_MEMBERSHIP, MANAGE_ROLES, Role
+from alliance.roles import MANAGE_MEMBERSHIP, MANAGE_ROLES, MANAGE_TREE, Role
 from alliance.selectors import user_scope
 from alliance.services import alliance_permissions_sync, require_permission
 
@@ -179,30 +179,53 @@ def _sync_roles(*, target: User, alliance: Alliance) -> None:
     forget_liaison_units(target)
 
 
-@transaction.atomic
-def role_assign(*, user, target: User, alliance: Alliance, role: str,
-                member_unit: MemberUnit | None = None) -> RoleAssignment:
-    """Give `target` a role on `alliance` (and its subtree). Nobody grants more than they hold."""
+def role_assignment_validate(*, user, alliance: Alliance, role: str,
+                             member_unit: MemberUnit | None = None) -> None:
+    """The rules of giving a role; the admin form calls it before saving, role_assign always."""
     if role not in Role.values:
         raise ValidationError({"role": _("未知的角色。")})
     scope = user_scope(user)
     if not scope.is_superuser:
         require_permission(user=user, alliance=alliance, perm=MANAGE_ROLES)
-        if role == Role.DISTRICT_ADMIN and not scope.allows(
-            "manage_alliance_tree", alliance.path
-        ):
+        if role == Role.DISTRICT_ADMIN and not scope.allows(MANAGE_TREE, alliance.path):
             raise PermissionDenied(_("只有组织部管理员可以授予组织部管理员角色。"))
     if role == Role.LIAISON:
         if member_unit is None:
             raise ValidationError({"member_unit": _("联络员必须绑定一个成员单位。")})
-        if member_unit.tenant_id != alliance.tenant_id or not member_unit.alliance_path.startswith(
-            alliance.path
-        ) and not Membership.objects.filter(
-            unit=member_unit, alliance_path__startswith=alliance.path, left_on__isnull=True
-        ).exists():
+        inside = member_unit.tenant_id == alliance.tenant_id and (
+            member_unit.alliance_path.startswith(alliance.path)
+            or Membership.objects.filter(
+                unit=member_unit, alliance_path__startswith=alliance.path, left_on__isnull=True
+            ).exists()
+        )
+        if not inside:
             raise ValidationError({"member_unit": _("该成员单位不在这个党建共同体之内。")})
     elif member_unit is not None:
         raise ValidationError({"member_unit": _("只有联络员角色绑定成员单位。")})
+
+
+def _sync_roles(*, target: User, alliance: Alliance) -> None:
+    roles = set(RoleAssignment.objects.filter(user=target, alliance=alliance).values_list("role", flat=True))
+    alliance_permissions_sync(user=target, alliance=alliance, roles=roles)
+    forget_liaison_units(target)
+    # District admins work in the Django admin too; the flag follows the role.
+    is_staff = target.is_superuser or RoleAssignment.objects.filter(user=target, role=Role.DISTRICT_ADMIN).exists()
+    update = []
+    if target.is_staff != is_staff:
+        target.is_staff = is_staff
+        update.append("is_staff")
+    if target.tenant_id is None and not target.is_superuser:
+        target.tenant_id = alliance.tenant_id
+        update.append("tenant")
+    if update:
+        target.save(update_fields=update)
+
+
+@transaction.atomic
+def role_assign(*, user, target: User, alliance: Alliance, role: str,
+                member_unit: MemberUnit | None = None) -> RoleAssignment:
+    """Give `target` a role on `alliance` (and its subtree). Nobody grants more than they hold."""
+    role_assignment_validate(user=user, alliance=alliance, role=role, member_unit=member_unit)
     assignment, _created = RoleAssignment.objects.get_or_create(
         user=target, alliance=alliance, role=role,
         defaults={"tenant_id": alliance.tenant_id, "alliance_path": alliance.path,
@@ -214,8 +237,7 @@ def role_assign(*, user, target: User, alliance: Alliance, role: str,
 
 @transaction.atomic
 def role_revoke(*, user, assignment: RoleAssignment) -> None:
-    scope = user_scope(user)
-    if not scope.is_superuser:
+    if not user_scope(user).is_superuser:
         require_permission(user=user, alliance=assignment.alliance, perm=MANAGE_ROLES)
     target, alliance = assignment.user, assignment.alliance
     assignment.delete()

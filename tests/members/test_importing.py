@@ -105,3 +105,12 @@ def test_the_page_imports_and_the_template_round_trips(tree, client):
     response = client.post(reverse("unit-import", kwargs={"pk": tree.community_a1.pk}), {"file": upload})
     assert response.status_code == 302
     assert MemberUnit.objects.filter(alliance=tree.community_a1, name__contains="示例物业").count() == 1
+
+
+def test_a_chinese_file_imports_while_the_page_speaks_english(tree):
+    from django.utils import translation
+
+    with translation.override("en"):
+        units = member_unit_import(user=fresh(tree.community_secretary_a1), alliance=tree.community_a1,
+                                   file=xlsx(good_rows(2)))
+    assert len(units) == 2 and units[0].category == "property_management"
