@@ -36,7 +36,6 @@ def harfbuzz_subset_available() -> bool:
     return ctypes.util.find_library("harfbuzz-subset") is not None
 
 
-@checks.register(deploy=True)
 @checks.register("pdf")
 def pdf_dependencies_check(app_configs, **kwargs):
     """PDFs must show Chinese on any machine, and WeasyPrint is ten times slower without subsetting."""

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from treebeard.mp_tree import MP_Node
 
@@ -15,7 +16,7 @@ class Tenant(models.Model):
 
     class Meta:
         verbose_name = _("租户")
-        verbose_name_plural = _("租户")
+        verbose_name_plural = pgettext_lazy("plural", "租户")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -71,7 +72,7 @@ class Alliance(MP_Node):
 
     class Meta:
         verbose_name = _("党建共同体")
-        verbose_name_plural = _("党建共同体")
+        verbose_name_plural = pgettext_lazy("plural", "党建共同体")
         ordering = ["path"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "code"], name="alliance_code_unique_in_tenant"),

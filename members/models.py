@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from alliance.models import Alliance, TenantOwned
 from alliance.roles import Role
@@ -26,7 +27,7 @@ class User(AbstractUser):
 
     class Meta:
         verbose_name = _("用户")
-        verbose_name_plural = _("用户")
+        verbose_name_plural = pgettext_lazy("plural", "用户")
 
     def __str__(self) -> str:
         return self.name or self.username
@@ -79,7 +80,7 @@ class MemberUnit(TenantOwned):
 
     class Meta(TenantOwned.Meta):
         verbose_name = _("成员单位")
-        verbose_name_plural = _("成员单位")
+        verbose_name_plural = pgettext_lazy("plural", "成员单位")
         ordering = ["name", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "credit_code"], name="unit_credit_code_unique_in_tenant"),
@@ -111,7 +112,7 @@ class Membership(TenantOwned):
 
     class Meta(TenantOwned.Meta):
         verbose_name = _("成员关系")
-        verbose_name_plural = _("成员关系")
+        verbose_name_plural = pgettext_lazy("plural", "成员关系")
         ordering = ["-joined_on", "pk"]
         constraints = [
             models.UniqueConstraint(
@@ -156,7 +157,7 @@ class RoleAssignment(TenantOwned):
 
     class Meta(TenantOwned.Meta):
         verbose_name = _("角色授权")
-        verbose_name_plural = _("角色授权")
+        verbose_name_plural = pgettext_lazy("plural", "角色授权")
         constraints = [
             models.UniqueConstraint(fields=["user", "alliance", "role"], name="role_unique_per_alliance"),
             models.CheckConstraint(

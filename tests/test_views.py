@@ -101,3 +101,16 @@ def test_healthz_reports_database_and_redis(db, client, settings):
     body = client.get(reverse("healthz")).json()
     assert body["database"] == "ok" and body["status"] == "ok"
     assert body["redis"] == ("ok" if settings.REDIS_URL else "not configured")
+
+
+def test_the_counts_add_up(tree, client):
+    from members.services import membership_create
+
+    membership_create(user=tree.root, unit=tree.unit_a2, alliance=tree.street_a, role="chair")
+    client.force_login(tree.secretary_a)
+    page = client.get(reverse("alliance-detail", kwargs={"pk": tree.street_a.pk})).content.decode()
+    compact = "".join(page.split())
+    assert "<b>2</b><span>直属下级</span>" in compact
+    assert "<b>1</b><span>本级成员单位</span>" in compact
+    assert "<b>3</b><span>辖区成员单位</span>" in compact
+    assert "<b>1</b><span>兼职委员/轮值主席</span>" in compact
