@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -37,21 +37,29 @@ def forget_liaison_units(user) -> None:
 
 
 def _unit_visibility_q(user, perm: str = VIEW_ALL_UNITS) -> Q | None:
-    """None means everything (superuser)."""
+    """None means everything (superuser).
+
+    Units registered in the subtree, plus units with an active membership there. The two
+    indexed prefix scans are combined with UNION inside one subquery: an OR across the two
+    tables would make PostgreSQL scan every unit of the tenant.
+    """
     scope = user_scope(user)
     if scope.is_superuser:
         return None
-    in_subtree = scope.filter_q(perm, path_field="alliance_path")
-    member_in_subtree = Exists(
-        Membership.objects.filter(unit_id=OuterRef("pk"), left_on__isnull=True).filter(
-            scope.filter_q(perm, path_field="alliance_path")
-        )
+    registered = MemberUnit.objects.filter(scope.filter_q(perm, path_field="alliance_path")).order_by()
+    joined = (
+        Membership.objects.filter(left_on__isnull=True)
+        .filter(scope.filter_q(perm, path_field="alliance_path"))
+        .order_by()
+        .values_list("unit_id")
     )
-    q = in_subtree | Q(member_in_subtree)
+    q = Q(pk__in=registered.values_list("pk").union(joined))
     if perm == VIEW_ALL_UNITS:
         own = liaison_unit_ids(user)
         if own:
             q |= Q(pk__in=sorted(own))
+    if scope.tenant_ids:
+        q &= Q(tenant_id__in=sorted(scope.tenant_ids))
     return q
 
 

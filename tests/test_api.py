@@ -110,3 +110,9 @@ def test_the_schema_documents_the_endpoints(tree, client):
                  "/api/v1/alliances/{id}/move/"):
         assert path in schema["paths"]
     assert client.get(reverse("swagger-ui")).status_code == 200
+
+
+def test_the_subtree_comes_whole_with_parent_ids(tree, api):
+    rows = api(tree.secretary_a).get(reverse("api:alliance-descendants", kwargs={"pk": tree.street_a.pk})).json()
+    assert [(r["id"], r["parent"]) for r in rows] == [
+        (tree.community_a1.pk, tree.street_a.pk), (tree.community_a2.pk, tree.street_a.pk)]

@@ -64,6 +64,7 @@ ROUTES: dict[str, Route] = {
     "api:alliance-detail": Route(lambda t: {"pk": t.community_a1.pk}, ("get", "patch")),
     "api:alliance-move": Route(lambda t: {"pk": t.community_a1.pk}, ("post",), owner=lambda t: t.district_admin),
     "api:alliance-ancestors": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
+    "api:alliance-descendants": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
     "api:member-unit-list": Route(lambda t: {}, ("get",), list_id=lambda t: t.unit_a1.pk),
     "api:member-unit-detail": Route(lambda t: {"pk": t.unit_a1.pk}, ("get", "patch")),
     "api:membership-list": Route(lambda t: {}, ("get",), list_id=lambda t: _membership_a1(t).pk),

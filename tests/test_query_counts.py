@@ -40,6 +40,7 @@ PAGES = {
     "api member units": ("api:member-unit-list", lambda t: {}),
     "api memberships": ("api:membership-list", lambda t: {}),
     "api ancestors": ("api:alliance-ancestors", lambda t: {"pk": t.community_a1.pk}),
+    "api descendants": ("api:alliance-descendants", lambda t: {"pk": t.street_a.pk}),
 }
 
 

@@ -44,3 +44,15 @@ class AllianceUpdateSerializer(serializers.Serializer):
 
 class AllianceMoveSerializer(serializers.Serializer):
     parent = serializers.IntegerField(help_text="Id of the new parent alliance.")
+
+
+class AllianceTreeRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    parent = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+    level = serializers.ChoiceField(choices=Level.choices)
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    code = serializers.CharField()
+    depth = serializers.IntegerField()
+    numchild = serializers.IntegerField()
+    is_active = serializers.BooleanField()

@@ -13,6 +13,7 @@ from .serializers import (
     AllianceCreateSerializer,
     AllianceMoveSerializer,
     AllianceSerializer,
+    AllianceTreeRowSerializer,
     AllianceUpdateSerializer,
 )
 
@@ -120,3 +121,11 @@ class AllianceViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         rows = list(self.get_queryset().filter(path__in=selectors.alliance_ancestor_paths(alliance.path)))
         self._remember_parents(rows)
         return Response(self.get_serializer(rows, many=True).data)
+
+    @extend_schema(responses={200: AllianceTreeRowSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def descendants(self, request, pk=None):
+        """The whole subtree below the alliance in tree order, unpaginated, with parent ids."""
+        alliance = self.get_object()
+        rows = selectors.alliance_tree_rows(alliance=alliance)
+        return Response(AllianceTreeRowSerializer(rows, many=True).data)

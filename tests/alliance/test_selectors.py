@@ -51,3 +51,14 @@ def test_revoking_the_role_removes_the_scope(tree):
 def test_a_deactivated_alliance_takes_its_roles_with_it(tree):
     Alliance.objects.filter(pk=tree.street_a.pk).update(is_active=False)
     assert not alliance_list(user=fresh(tree.secretary_a)).exists()
+
+
+def test_breadcrumb_rows_are_one_query_root_first(tree, django_assert_num_queries):
+    from alliance.selectors import alliance_ancestor_crumbs
+
+    with django_assert_num_queries(1):
+        crumbs = alliance_ancestor_crumbs(alliance=tree.community_b2)
+    assert [c.pk for c in crumbs] == [tree.district.pk, tree.street_b.pk]
+    assert crumbs[0].name == tree.district.name
+    with django_assert_num_queries(0):
+        assert alliance_ancestor_crumbs(alliance=tree.district) == []
