@@ -87,6 +87,7 @@ class Alliance(MP_Node):
             ("manage_membership", _("Manage member units and memberships")),
             ("view_all_units", _("See every member unit of the alliance")),
             ("manage_roles", _("Give roles to users")),
+            ("handle_items", _("Handle, escalate and send back items")),
         ]
 
     def __str__(self) -> str:

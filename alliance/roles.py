@@ -22,13 +22,14 @@ MANAGE_TREE = "manage_alliance_tree"
 MANAGE_MEMBERSHIP = "manage_membership"
 VIEW_ALL_UNITS = "view_all_units"
 MANAGE_ROLES = "manage_roles"
+HANDLE_ITEMS = "handle_items"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.DISTRICT_ADMIN: frozenset(
-        {VIEW, CHANGE, MANAGE_TREE, MANAGE_MEMBERSHIP, VIEW_ALL_UNITS, MANAGE_ROLES}
+        {VIEW, CHANGE, MANAGE_TREE, MANAGE_MEMBERSHIP, VIEW_ALL_UNITS, MANAGE_ROLES, HANDLE_ITEMS}
     ),
-    Role.SECRETARY: frozenset({VIEW, CHANGE, MANAGE_MEMBERSHIP, VIEW_ALL_UNITS, MANAGE_ROLES}),
-    Role.STAFF: frozenset({VIEW, MANAGE_MEMBERSHIP, VIEW_ALL_UNITS}),
+    Role.SECRETARY: frozenset({VIEW, CHANGE, MANAGE_MEMBERSHIP, VIEW_ALL_UNITS, MANAGE_ROLES, HANDLE_ITEMS}),
+    Role.STAFF: frozenset({VIEW, MANAGE_MEMBERSHIP, VIEW_ALL_UNITS, HANDLE_ITEMS}),
     # A liaison sees the alliance, but of its units only its own (members.selectors).
     Role.LIAISON: frozenset({VIEW}),
     Role.OBSERVER: frozenset({VIEW, VIEW_ALL_UNITS}),

@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from alliance.api.views import AllianceViewSet
 from members.api.views import MembershipViewSet, MemberUnitViewSet
+from tasks.api.views import ItemViewSet
 
 app_name = "api"
 
@@ -11,5 +12,6 @@ router = DefaultRouter()
 router.register("alliances", AllianceViewSet, basename="alliance")
 router.register("member-units", MemberUnitViewSet, basename="member-unit")
 router.register("memberships", MembershipViewSet, basename="membership")
+router.register("items", ItemViewSet, basename="item")
 
 urlpatterns = router.urls

@@ -17,4 +17,5 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls", namespace="api")),
     path("", include("alliance.urls")),
     path("", include("members.urls")),
+    path("", include("tasks.urls")),
 ]

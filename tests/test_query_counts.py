@@ -20,8 +20,28 @@ def _count(client, url) -> int:
     return len(ctx.captured_queries)
 
 
+def _first_item(tree):
+    from tasks.models import Item
+    from tasks.services import item_create
+
+    item = Item.objects.filter(origin=tree.community_a1).order_by("pk").first()
+    if item is None:
+        item, _created = item_create(user=tree.root, alliance=tree.community_a1, title="首个事项", source="grid")
+    return item
+
+
 def _grow(tree, n=49):
-    """n more units in community A1, n more communities under street A, memberships in street A."""
+    """n more units in community A1, n more communities under street A, memberships in street A,
+    n more items in community A1 and n more events on the first item."""
+    from tasks.models import ItemEvent
+    from tasks.services import item_create
+
+    first = _first_item(tree)
+    for i in range(n):
+        item_create(user=tree.root, alliance=tree.community_a1, title=f"增长事项{i}", source="grid",
+                    assignee_unit=tree.unit_a1)
+        ItemEvent.objects.create(tenant_id=first.tenant_id, item=first, kind="note", actor=tree.root,
+                                 from_alliance=tree.community_a1, to_alliance=tree.street_a, note=f"备注{i}")
     for i in range(n):
         unit = factories.unit(tree.community_a1, by=tree.root, name=f"增长单位{i}")
         membership_create(user=tree.root, unit=unit, alliance=tree.street_a)
@@ -41,12 +61,17 @@ PAGES = {
     "api memberships": ("api:membership-list", lambda t: {}),
     "api ancestors": ("api:alliance-ancestors", lambda t: {"pk": t.community_a1.pk}),
     "api descendants": ("api:alliance-descendants", lambda t: {"pk": t.street_a.pk}),
+    "item inbox": ("item-inbox", lambda t: {"pk": t.community_a1.pk}),
+    "item detail": ("item-detail", lambda t: {"pk": _first_item(t).pk}),
+    "api items": ("api:item-list", lambda t: {}),
+    "api item events": ("api:item-events", lambda t: {"pk": _first_item(t).pk}),
 }
 
 
 @pytest.mark.parametrize("label", sorted(PAGES))
 def test_query_count_does_not_grow_with_rows(label, tree, client):
     name, kwargs = PAGES[label]
+    _first_item(tree)  # one row to start from: "the same for 1 row and 50"
     client.force_login(fresh(tree.secretary_a))
     url = reverse(name, kwargs=kwargs(tree))
     small = _count(client, url)

@@ -144,9 +144,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 30 * 60
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", str(30 * 60)))
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
 # An unacknowledged task comes back after the visibility timeout: keep it above the hard limit.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", str(2 * CELERY_TASK_TIME_LIMIT))),
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -169,6 +173,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name across models get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "AllianceKindEnum": "alliance.models.Kind",
+        "AllianceLevelEnum": "alliance.models.Level",
+        "UnitCategoryEnum": "members.models.Category",
+        "ItemCategoryEnum": "tasks.models.Category",
+        "ItemStatusEnum": "tasks.models.Status",
+        "ItemEventKindEnum": "tasks.models.EventKind",
+        "RatingStatusEnum": "tasks.models.RatingStatus",
+    },
 }
 
 LOGGING = {
@@ -186,3 +200,22 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@alliance.local")
 
 ALLIANCE_PLATFORM_NAME = _("党建共同体平台")
+
+# Items (tasks app): the escalation sweep and the rating window.
+ITEM_SWEEP_BATCH_SIZE = int(os.environ.get("ITEM_SWEEP_BATCH_SIZE", "500"))
+ITEM_RATING_WINDOW_DAYS = int(os.environ.get("ITEM_RATING_WINDOW_DAYS", "7"))
+
+# Beat schedules live here, in one place. With Redis, RedBeat holds a lock in Redis so that a
+# second beat process stays idle instead of sending every periodic task twice.
+CELERY_BEAT_SCHEDULE = {
+    "escalate-overdue-items": {
+        "task": "tasks.tasks.escalate_overdue_items_task",
+        "schedule": float(os.environ.get("ITEM_SWEEP_INTERVAL", "60")),
+    },
+    "close-unrated-items": {"task": "tasks.tasks.close_unrated_items_task", "schedule": 3600.0},
+}
+if REDIS_URL:
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = REDIS_URL
+    CELERY_REDBEAT_KEY_PREFIX = os.environ.get("REDBEAT_KEY_PREFIX", "redbeat")
+    CELERY_REDBEAT_LOCK_TIMEOUT = 5 * 60

@@ -1,0 +1,75 @@
+"""/api/v1/items/ as the 12345 hotline would use it."""
+
+import datetime as dt
+
+from django.urls import reverse
+from django.utils import timezone
+
+from tasks.models import Item
+from tasks.services import escalate_overdue_batch
+
+
+def push(client, tree, **extra):
+    body = {"alliance": tree.community_a1.pk, "title": "小区路灯不亮", "category": "facilities", **extra}
+    return client.post(reverse("api:item-list"), body, format="json")
+
+
+def test_a_pushed_demand_with_a_key_is_created_once(tree, api):
+    client = api(tree.secretary_a)
+    first = client.post(reverse("api:item-list"), {"alliance": tree.community_a1.pk, "title": "小区路灯不亮"},
+                        format="json", HTTP_IDEMPOTENCY_KEY="12345-20261122-0001")
+    again = client.post(reverse("api:item-list"), {"alliance": tree.community_a1.pk, "title": "小区路灯不亮"},
+                        format="json", HTTP_IDEMPOTENCY_KEY="12345-20261122-0001")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"] and first.json()["source"] == "api"
+    assert Item.objects.count() == 1
+
+
+def test_bad_input_gets_messages_and_creates_nothing(tree, api):
+    client = api(tree.secretary_a)
+    response = client.post(reverse("api:item-list"), {"alliance": tree.community_a1.pk, "title": " ",
+                                                      "category": "weather"}, format="json")
+    assert response.status_code == 400 and "category" in response.json()
+    response = client.post(reverse("api:item-list"), {"alliance": tree.community_b1.pk, "title": "越界"},
+                           format="json")
+    assert response.status_code == 404
+    assert not Item.objects.exists()
+
+
+def test_transitions_and_events_through_the_api(tree, api):
+    client = api(tree.community_secretary_a1)
+    item = client.post(reverse("api:item-list"), {"alliance": tree.community_a1.pk, "title": "井盖松动"},
+                       format="json").json()
+    url = lambda name: reverse(f"api:item-{name}", kwargs={"pk": item["id"]})  # noqa: E731
+    assert client.post(url("resolve"), {"note": "x"}, format="json").status_code == 400
+    assert client.post(url("start"), {}, format="json").json()["status"] == "in_progress"
+    assert client.post(url("escalate"), {"note": "需要市政维修"}, format="json").json()["alliance"] == \
+        tree.street_a.pk
+    street = api(tree.secretary_a)
+    assert street.post(url("resolve"), {"note": "市政已更换井盖"}, format="json").json()["status"] == "resolved"
+    assert client.post(url("confirm"), {"solved": True}, format="json").status_code == 200
+    assert client.post(url("rate"), {"score": 6}, format="json").status_code == 400
+    assert client.post(url("rate"), {"score": 4}, format="json").json()["status"] == "closed"
+    events = [e["kind"] for e in client.get(url("events")).json()]
+    assert events == ["created", "started", "escalated", "resolved", "confirmed", "rated", "closed"]
+
+
+def test_filters_by_status_level_and_overdue(tree, api):
+    client = api(tree.district_admin)
+    for title in ("甲", "乙"):
+        push(client, tree, title=title)
+    escalate_overdue_batch(now=timezone.now() + dt.timedelta(days=10))
+    rows = client.get(reverse("api:item-list"), {"level": "street"}).json()["results"]
+    assert len(rows) == 2 and all(r["escalations"] == 1 for r in rows)
+    assert client.get(reverse("api:item-list"), {"level": "community"}).json()["results"] == []
+    assert client.get(reverse("api:item-list"), {"status": "closed"}).json()["results"] == []
+    assert client.get(reverse("api:item-list"), {"overdue": "true"}).json()["results"] == []
+
+
+def test_the_community_follows_what_it_handed_up_but_the_neighbour_does_not(tree, api):
+    item = push(api(tree.community_secretary_a1), tree).json()
+    escalate_overdue_batch(now=timezone.now() + dt.timedelta(days=10))
+    mine = api(tree.community_secretary_a1).get(reverse("api:item-detail", kwargs={"pk": item["id"]}))
+    assert mine.status_code == 200 and mine.json()["alliance"] == tree.street_a.pk
+    assert api(tree.community_secretary_a2).get(
+        reverse("api:item-detail", kwargs={"pk": item["id"]})).status_code == 404

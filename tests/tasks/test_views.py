@@ -1,0 +1,94 @@
+"""Item pages: the inbox, the item page with its actions, and the residents' public pages."""
+
+import datetime as dt
+
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from tasks.models import Item, Notification, Status
+from tasks.services import escalate_overdue_batch, item_create, item_resolve, item_start
+
+
+def test_a_resident_raises_a_demand_follows_it_confirms_and_rates(tree, client):
+    cache.clear()
+    url = reverse("public-demand", kwargs={"pk": tree.community_a1.pk})
+    assert "锦霞社区" in client.get(url).content.decode()
+    response = client.post(url, {"title": "楼下烧烤油烟扰民", "category": "environment",
+                                 "requester_name": "王阿姨", "requester_phone": "13900000000"})
+    item = Item.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "public-follow", kwargs={"token": item.follow_token})
+    page = client.get(response["Location"]).content.decode()
+    assert item.reference in page and "待接单" in page
+    item_start(user=tree.community_secretary_a1, item=item)
+    item_resolve(user=tree.community_secretary_a1, item=item, note="已联系城管劝导,油烟净化器已安装")
+    follow = reverse("public-follow", kwargs={"token": item.follow_token})
+    assert "油烟净化器" in client.get(follow).content.decode()
+    client.post(follow, {"action": "confirm", "solved": "yes"})
+    client.post(follow, {"action": "rate", "score": "5", "comment": "很满意"})
+    item.refresh_from_db()
+    assert item.status == Status.CLOSED and item.rating.by_resident and item.rating.score == 5
+
+
+def test_the_follow_page_needs_the_token(tree, client):
+    assert client.get(reverse("public-follow", kwargs={"token": "guess"})).status_code == 404
+
+
+def test_the_public_form_is_rate_limited_and_refuses_bots(tree, client):
+    cache.clear()
+    url = reverse("public-demand", kwargs={"pk": tree.community_a1.pk})
+    body = {"title": "噪音", "category": "other", "requester_phone": "13900000000"}
+    assert client.post(url, {**body, "website": "http://spam"}).status_code == 404
+    for _ in range(9):  # the bot's attempt counted too: ten posts an hour from one address
+        client.post(url, body)
+    limited = client.post(url, body)
+    assert limited.status_code == 429 and "太频繁" in limited.content.decode()
+    assert Item.objects.count() == 9
+    cache.clear()
+
+
+def test_the_public_form_only_exists_for_communities(tree, client):
+    assert client.get(reverse("public-demand", kwargs={"pk": tree.street_a.pk})).status_code == 404
+
+
+def test_the_inbox_boxes(tree, client):
+    item, _ = item_create(user=tree.root, alliance=tree.community_a1, title="共享单车乱停", source="grid")
+    client.force_login(tree.community_secretary_a1)
+    inbox = reverse("item-inbox", kwargs={"pk": tree.community_a1.pk})
+    assert "共享单车乱停" in client.get(inbox + "?box=new").content.decode()
+    escalate_overdue_batch(now=timezone.now() + dt.timedelta(days=10))
+    assert "共享单车乱停" in client.get(inbox + "?box=escalated_by_us").content.decode()
+    assert "共享单车乱停" not in client.get(inbox + "?box=new").content.decode()
+    client.force_login(tree.secretary_a)
+    street_inbox = reverse("item-inbox", kwargs={"pk": tree.street_a.pk})
+    assert "共享单车乱停" in client.get(street_inbox + "?box=escalated_to_us").content.decode()
+    notices = client.get(reverse("notification-list")).content.decode()
+    assert "收到1项下级上报的事项" in notices
+    client.post(reverse("notification-list"))
+    assert not Notification.objects.filter(user=tree.secretary_a, read_at__isnull=True).exists()
+
+
+def test_the_item_page_acts_through_the_services(tree, client):
+    item, _ = item_create(user=tree.root, alliance=tree.community_a1, title="垃圾未清运", source="grid")
+    client.force_login(tree.community_secretary_a1)
+    page = client.get(reverse("item-detail", kwargs={"pk": item.pk})).content.decode()
+    assert "开始办理" in page and "提交上一级" in page
+    client.post(reverse("item-action", kwargs={"pk": item.pk, "action": "start"}))
+    response = client.post(reverse("item-action", kwargs={"pk": item.pk, "action": "resolve"}), {"note": ""},
+                           follow=True)
+    assert "请填写办理结果" in response.content.decode()
+    assert Item.objects.get(pk=item.pk).status == Status.IN_PROGRESS
+    client.post(reverse("item-action", kwargs={"pk": item.pk, "action": "resolve"}), {"note": "已清运"})
+    assert Item.objects.get(pk=item.pk).status == Status.RESOLVED
+    timeline = client.get(reverse("item-detail", kwargs={"pk": item.pk})).content.decode()
+    assert "已清运" in timeline and "办结" in timeline
+
+
+def test_an_observer_reads_but_gets_no_actions(tree, client):
+    item, _ = item_create(user=tree.root, alliance=tree.community_a1, title="垃圾未清运", source="grid")
+    client.force_login(tree.observer)
+    page = client.get(reverse("item-detail", kwargs={"pk": item.pk})).content.decode()
+    assert "垃圾未清运" in page and 'data-testid="actions"' not in page
+    assert client.post(reverse("item-action", kwargs={"pk": item.pk, "action": "start"})).status_code == 302
+    assert Item.objects.get(pk=item.pk).status == Status.NEW
