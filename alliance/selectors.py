@@ -41,6 +41,12 @@ class Scope:
             return True
         return any(path.startswith(prefix) for prefix in self.prefixes.get(perm, ()))
 
+    def strictly_below(self, perm: str, path: str) -> bool:
+        """The permission holds on a node above `path`, not on `path` itself: peers cannot promote."""
+        if self.is_superuser:
+            return True
+        return any(path.startswith(p) and path != p for p in self.prefixes.get(perm, ()))
+
     def filter_q(self, perm: str = VIEW, *, path_field: str = "path", tenant_field: str = "tenant_id") -> Q:
         """A Q that keeps only rows whose alliance lies in a subtree where `perm` holds."""
         if self.is_superuser:
@@ -53,6 +59,15 @@ class Scope:
             q |= Q(**{f"{path_field}__startswith": prefix})
         # The tenant column lets a sharded database route the query to one shard.
         return Q(**{f"{tenant_field}__in": sorted(self.tenant_ids)}) & q
+
+    def strictly_below_q(self, perm: str, *, path_field: str = "alliance_path") -> Q:
+        """Rows strictly below the nodes where `perm` holds (not on those nodes themselves)."""
+        if self.is_superuser:
+            return Q()
+        q = Q(pk__in=[])
+        for prefix in self.prefixes.get(perm, ()):
+            q |= Q(**{f"{path_field}__startswith": prefix}) & ~Q(**{path_field: prefix})
+        return q
 
     def scope_queryset(self, qs: QuerySet, perm: str = VIEW, *, path_field: str = "alliance_path",
                        tenant_field: str = "tenant_id") -> QuerySet:

@@ -6,7 +6,7 @@ from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, Value
+from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -33,6 +33,11 @@ def require_permission(*, user, alliance: Alliance, perm: str) -> None:
         raise PermissionDenied(_("您没有在该党建共同体执行此操作的权限。"))
 
 
+def _lock_tree(tenant_id: int) -> None:
+    """Serialise the writes that change a tenant's tree shape: lock its root row."""
+    list(Alliance.objects.select_for_update().filter(tenant_id=tenant_id, depth=1).values_list("pk", flat=True))
+
+
 def _validate_placement(*, parent: Alliance | None, level: str, kind: str) -> None:
     if level not in Level.values:
         raise ValidationError({"level": _("未知的层级。")})
@@ -43,6 +48,8 @@ def _validate_placement(*, parent: Alliance | None, level: str, kind: str) -> No
     parent_rank = LEVEL_RANK[Level(parent.level)]
     rank = LEVEL_RANK[Level(level)]
     # An industry or professional alliance may sit beside the regional one of its level.
+    if parent.level == Level.GRID:
+        raise ValidationError({"level": _("网格是最末一级,不能再设下级共同体。")})
     if rank < parent_rank or (rank == parent_rank and kind == Kind.REGIONAL):
         raise ValidationError(
             {"level": _("“%(level)s”级共同体不能设在“%(parent)s”级共同体之下。") % {
@@ -94,33 +101,45 @@ def alliance_create(*, user, parent: Alliance, name: str, level: str, code: str,
     """Add an alliance under `parent`; the user needs the tree permission on the parent."""
     require_permission(user=user, alliance=parent, perm=MANAGE_TREE)
     name = _validate_name(name)
+    _lock_tree(parent.tenant_id)
+    parent = Alliance.objects.get(pk=parent.pk)
     _validate_placement(parent=parent, level=level, kind=kind)
     code = _validate_code(tenant_id=parent.tenant_id, code=code)
-    # Lock the parent so two concurrent inserts do not compute the same child path.
-    parent = Alliance.objects.select_for_update().get(pk=parent.pk)
     return Alliance.objects.add_child(parent, create_kwargs={
         "tenant_id": parent.tenant_id, "name": name, "level": level, "kind": kind, "code": code,
         "initiating_organisation": initiating_organisation.strip(), "description": description.strip(),
-    })
+    })  # the tree lock above makes the code check and the insert one step
 
 
 @transaction.atomic
-def alliance_update(*, user, alliance: Alliance, perm: str = "change_alliance", **fields) -> Alliance:
+def alliance_update(*, user, alliance: Alliance, **fields) -> Alliance:
     """Edit the alliance's own fields; its place in the tree changes only through alliance_move."""
-    require_permission(user=user, alliance=alliance, perm=perm)
+    require_permission(user=user, alliance=alliance, perm="change_alliance")
     allowed = {"name", "code", "kind", "level", "initiating_organisation", "description", "is_active"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError(_("不能修改字段:%(fields)s") % {"fields": ", ".join(sorted(unknown))})
     if "name" in fields:
         fields["name"] = _validate_name(fields["name"])
+    if "code" in fields or "level" in fields or "kind" in fields:
+        _lock_tree(alliance.tenant_id)
     if "code" in fields:
         fields["code"] = _validate_code(tenant_id=alliance.tenant_id, code=fields["code"],
                                         exclude_pk=alliance.pk)
-    if "level" in fields or "kind" in fields:
-        parent = Alliance.objects.get_parent(alliance)
-        _validate_placement(parent=parent, level=fields.get("level", alliance.level),
-                            kind=fields.get("kind", alliance.kind))
+    if ("level" in fields or "kind" in fields) and (
+        fields.get("level", alliance.level), fields.get("kind", alliance.kind)) != (alliance.level, alliance.kind):
+        level, kind = fields.get("level", alliance.level), fields.get("kind", alliance.kind)
+        if alliance.depth == 1 and level != alliance.level:
+            raise ValidationError({"level": _("租户根节点的层级不能修改。")})
+        _validate_placement(parent=Alliance.objects.get_parent(alliance), level=level, kind=kind)
+        # The children must still fit under the new level.
+        for child in Alliance.objects.filter(tenant_id=alliance.tenant_id, path__startswith=alliance.path,
+                                             depth=alliance.depth + 1):
+            try:
+                _validate_placement(parent=Alliance(level=level, kind=kind), level=child.level, kind=child.kind)
+            except ValidationError:
+                raise ValidationError({"level": _("下级“%(child)s”不能设在“%(level)s”级共同体之下,请先调整下级。")
+                                       % {"child": child.name, "level": Level(level).label}}) from None
     for name, value in fields.items():
         setattr(alliance, name, value.strip() if isinstance(value, str) else value)
     if fields:
@@ -137,6 +156,10 @@ def alliance_move(*, user, alliance: Alliance, new_parent: Alliance) -> Alliance
     """Move a subtree under another parent of the same tenant. Never under itself (a cycle)."""
     require_permission(user=user, alliance=alliance, perm=MANAGE_TREE)
     require_permission(user=user, alliance=new_parent, perm=MANAGE_TREE)
+    # Serialise tree changes, then re-read both nodes: a concurrent move may have changed paths.
+    _lock_tree(alliance.tenant_id)
+    alliance = Alliance.objects.get(pk=alliance.pk)
+    new_parent = Alliance.objects.get(pk=new_parent.pk)
     if alliance.depth == 1:
         raise ValidationError({"parent": _("租户的根节点不能移动。")})
     if new_parent.tenant_id != alliance.tenant_id:
@@ -145,12 +168,6 @@ def alliance_move(*, user, alliance: Alliance, new_parent: Alliance) -> Alliance
         raise ValidationError({"parent": _("不能把共同体移动到它自己或它的下级之下,这会形成循环。")})
     _validate_placement(parent=new_parent, level=alliance.level, kind=alliance.kind)
     old_path = alliance.path
-    # Lock the moved subtree and the new parent against a concurrent move or insert.
-    list(
-        Alliance.objects.select_for_update()
-        .filter(Q(pk=new_parent.pk) | Q(path__startswith=old_path))
-        .values_list("pk", flat=True)
-    )
     Alliance.objects.move(alliance, new_parent, pos="last-child")
     alliance.refresh_from_db()
     new_path = alliance.path

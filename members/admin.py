@@ -2,13 +2,31 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from alliance.admin import ScopedAdmin
-from alliance.selectors import user_scope
+from alliance.roles import MANAGE_ROLES, MANAGE_TREE, Role
+from alliance.selectors import alliance_list, user_scope
 
 from .models import Membership, MemberUnit, RoleAssignment, User
+from .selectors import member_unit_list
 from .services import role_assign, role_assignment_validate, role_revoke
+
+
+def manageable_users(editor, qs):
+    """Accounts a district admin may edit: homed in its tenant, no superuser, and every role
+    they hold lies in the editor's subtrees, district admin roles strictly below its own, so
+    that nobody can take over a peer's or a superior's account."""
+    scope = user_scope(editor)
+    if scope.is_superuser:
+        return qs
+    roles_outside = RoleAssignment.objects.filter(user_id=OuterRef("pk")).exclude(
+        scope.filter_q(MANAGE_ROLES, path_field="alliance_path"))
+    admins_not_below = RoleAssignment.objects.filter(user_id=OuterRef("pk"), role=Role.DISTRICT_ADMIN).exclude(
+        scope.strictly_below_q(MANAGE_TREE, path_field="alliance_path"))
+    return qs.filter(tenant_id__in=sorted(scope.tenant_ids), is_superuser=False).exclude(
+        Exists(roles_outside)).exclude(Exists(admins_not_below))
 
 
 @admin.register(User)
@@ -23,7 +41,7 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "name", "password1", "password2")}),)
     list_display = ("username", "name", "tenant", "is_active", "is_staff")
-    list_filter = ("is_active", "tenant")
+    list_filter = ("is_active",)
     search_fields = ("username", "name", "email", "phone")
     ordering = ("username",)
 
@@ -31,9 +49,7 @@ class UserAdmin(BaseUserAdmin):
     has_module_permission = ScopedAdmin.has_module_permission
 
     def get_queryset(self, request):
-        scope = user_scope(request.user)
-        qs = super().get_queryset(request)
-        return qs if scope.is_superuser else qs.filter(tenant_id__in=sorted(scope.tenant_ids))
+        return manageable_users(request.user, super().get_queryset(request))
 
     def get_readonly_fields(self, request, obj=None):
         if request.user.is_superuser:
@@ -41,8 +57,7 @@ class UserAdmin(BaseUserAdmin):
         return ("tenant", "is_staff", "is_superuser", "last_login", "date_joined")
 
     def _in_scope(self, request, obj) -> bool:
-        scope = user_scope(request.user)
-        return obj is None or scope.is_superuser or obj.tenant_id in scope.tenant_ids
+        return obj is None or manageable_users(request.user, User.objects.filter(pk=obj.pk)).exists()
 
     def has_view_permission(self, request, obj=None):
         return self._may_enter(request) and self._in_scope(request, obj)
@@ -102,8 +117,9 @@ class RoleAssignmentForm(forms.ModelForm):
         cleaned = super().clean()
         if self.request is not None and cleaned.get("alliance") and cleaned.get("role"):
             try:
-                role_assignment_validate(user=self.request.user, alliance=cleaned["alliance"],
-                                         role=cleaned["role"], member_unit=cleaned.get("member_unit"))
+                role_assignment_validate(user=self.request.user, target=cleaned.get("user"),
+                                         alliance=cleaned["alliance"], role=cleaned["role"],
+                                         member_unit=cleaned.get("member_unit"))
             except PermissionDenied as exc:
                 raise forms.ValidationError(str(exc)) from None
         return cleaned
@@ -117,9 +133,19 @@ class RoleAssignmentAdmin(ScopedAdmin):
     list_filter = ("role",)
     search_fields = ("user__username", "user__name", "alliance__name")
     list_select_related = ("user", "alliance", "member_unit")
-    raw_id_fields = ("user", "alliance", "member_unit")
+    autocomplete_fields = ("user", "alliance", "member_unit")
     fields = ("user", "alliance", "role", "member_unit")
     form = RoleAssignmentForm
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Choices, and the labels of ids passed in the URL, come from the scoped lists only.
+        if db_field.name == "alliance":
+            kwargs["queryset"] = alliance_list(user=request.user, perm=MANAGE_ROLES)
+        elif db_field.name == "user":
+            kwargs["queryset"] = manageable_users(request.user, User.objects.all())
+        elif db_field.name == "member_unit":
+            kwargs["queryset"] = member_unit_list(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, **kwargs):
         form_class = super().get_form(request, obj, **kwargs)

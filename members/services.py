@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +26,10 @@ from .models import (
 from .selectors import forget_liaison_units
 from .validators import normalize_credit_code, validate_credit_code
 
+# A unit's party members fit the database column with a wide margin (the largest party committees
+# of state enterprises count tens of thousands).
+MAX_PARTY_MEMBERS = 1_000_000
+
 UNIT_FIELDS = (
     "name", "category", "credit_code", "party_org_form", "party_member_count",
     "address", "contact_name", "contact_phone",
@@ -42,7 +46,12 @@ def _clean_unit_fields(*, tenant_id: int, fields: dict, exclude_pk: int | None =
     cleaned = dict(fields)
     for key in ("name", "address", "contact_name", "contact_phone"):
         if key in cleaned:
-            cleaned[key] = (cleaned[key] or "").strip()
+            cleaned[key] = str(cleaned[key] or "").replace("\x00", "").strip()
+            limit = MemberUnit._meta.get_field(key).max_length
+            if len(cleaned[key]) > limit:
+                errors.setdefault(key, []).append(
+                    _("不能超过%(limit)d个字符(当前%(n)d个)。") % {"limit": limit, "n": len(cleaned[key])}
+                )
     if "name" in cleaned and not cleaned["name"]:
         errors.setdefault("name", []).append(_("请填写单位名称。"))
     if "category" in cleaned and cleaned["category"] not in Category.values:
@@ -61,8 +70,10 @@ def _clean_unit_fields(*, tenant_id: int, fields: dict, exclude_pk: int | None =
             count = int(count)
         except (TypeError, ValueError):
             count = -1
-        if count < 0:
-            errors.setdefault("party_member_count", []).append(_("党员人数应为不小于0的整数。"))
+        if count < 0 or count > MAX_PARTY_MEMBERS:
+            errors.setdefault("party_member_count", []).append(
+                _("党员人数应为0到%(max)d之间的整数。") % {"max": MAX_PARTY_MEMBERS}
+            )
         cleaned["party_member_count"] = count
     if "contact_phone" in cleaned and cleaned["contact_phone"]:
         phone = cleaned["contact_phone"].replace(" ", "")
@@ -101,9 +112,15 @@ def member_unit_create(*, user, alliance: Alliance, join: bool = True, joined_on
     if unknown:
         raise ValidationError(_("未知的字段:%(fields)s") % {"fields": ", ".join(sorted(unknown))})
     cleaned = _clean_unit_fields(tenant_id=alliance.tenant_id, fields=fields)
-    unit = MemberUnit.objects.create(
-        tenant_id=alliance.tenant_id, alliance=alliance, alliance_path=alliance.path, **cleaned
-    )
+    try:
+        with transaction.atomic():
+            unit = MemberUnit.objects.create(
+                tenant_id=alliance.tenant_id, alliance=alliance, alliance_path=alliance.path, **cleaned
+            )
+    except IntegrityError:
+        # A concurrent request registered the same code between our check and our insert.
+        raise ValidationError({"credit_code": _("统一社会信用代码“%(code)s”已登记在其他成员单位。")
+                               % {"code": cleaned["credit_code"]}}) from None
     if join:
         Membership.objects.create(
             tenant_id=alliance.tenant_id, alliance=alliance, alliance_path=alliance.path, unit=unit,
@@ -123,7 +140,12 @@ def member_unit_update(*, user, unit: MemberUnit, **fields) -> MemberUnit:
     for name, value in cleaned.items():
         setattr(unit, name, value)
     if cleaned:
-        unit.save(update_fields=[*cleaned, "updated_at"])
+        try:
+            with transaction.atomic():
+                unit.save(update_fields=[*cleaned, "updated_at"])
+        except IntegrityError:
+            raise ValidationError({"credit_code": _("统一社会信用代码“%(code)s”已登记在其他成员单位。")
+                                   % {"code": unit.credit_code}}) from None
     return unit
 
 
@@ -152,6 +174,8 @@ def membership_update(*, user, membership: Membership, role: str | None = None,
                       representative: str | None = None, left_on: dt.date | None = None) -> Membership:
     """Change the role (兼职委员, 轮值主席) or end the membership with a leaving date."""
     require_permission(user=user, alliance=membership.alliance, perm=MANAGE_MEMBERSHIP)
+    # Re-read under a lock: two "end membership" requests must not both succeed.
+    membership = Membership.objects.select_for_update().select_related("alliance", "unit").get(pk=membership.pk)
     update = []
     if role is not None:
         if role not in MembershipRole.values:
@@ -173,22 +197,18 @@ def membership_update(*, user, membership: Membership, role: str | None = None,
     return membership
 
 
-def _sync_roles(*, target: User, alliance: Alliance) -> None:
-    roles = set(RoleAssignment.objects.filter(user=target, alliance=alliance).values_list("role", flat=True))
-    alliance_permissions_sync(user=target, alliance=alliance, roles=roles)
-    forget_liaison_units(target)
-
-
-def role_assignment_validate(*, user, alliance: Alliance, role: str,
+def role_assignment_validate(*, user, target: User | None, alliance: Alliance, role: str,
                              member_unit: MemberUnit | None = None) -> None:
     """The rules of giving a role; the admin form calls it before saving, role_assign always."""
     if role not in Role.values:
         raise ValidationError({"role": _("未知的角色。")})
+    if target is not None and target.tenant_id not in (None, alliance.tenant_id):
+        raise ValidationError({"user": _("该账号属于其他区,不能在这里授予角色。")})
     scope = user_scope(user)
     if not scope.is_superuser:
         require_permission(user=user, alliance=alliance, perm=MANAGE_ROLES)
-        if role == Role.DISTRICT_ADMIN and not scope.allows(MANAGE_TREE, alliance.path):
-            raise PermissionDenied(_("只有组织部管理员可以授予组织部管理员角色。"))
+        if role == Role.DISTRICT_ADMIN and not scope.strictly_below(MANAGE_TREE, alliance.path):
+            raise PermissionDenied(_("组织部管理员角色只能由上一级组织部授予。"))
     if role == Role.LIAISON:
         if member_unit is None:
             raise ValidationError({"member_unit": _("联络员必须绑定一个成员单位。")})
@@ -225,7 +245,7 @@ def _sync_roles(*, target: User, alliance: Alliance) -> None:
 def role_assign(*, user, target: User, alliance: Alliance, role: str,
                 member_unit: MemberUnit | None = None) -> RoleAssignment:
     """Give `target` a role on `alliance` (and its subtree). Nobody grants more than they hold."""
-    role_assignment_validate(user=user, alliance=alliance, role=role, member_unit=member_unit)
+    role_assignment_validate(user=user, target=target, alliance=alliance, role=role, member_unit=member_unit)
     assignment, _created = RoleAssignment.objects.get_or_create(
         user=target, alliance=alliance, role=role,
         defaults={"tenant_id": alliance.tenant_id, "alliance_path": alliance.path,

@@ -105,6 +105,7 @@ def test_join_a_street_alliance_and_end_it(tree, api):
 
 
 def test_the_schema_documents_the_endpoints(tree, client):
+    client.force_login(tree.secretary_a)
     schema = client.get(reverse("schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     for path in ("/api/v1/alliances/", "/api/v1/member-units/", "/api/v1/memberships/",
                  "/api/v1/alliances/{id}/move/"):
@@ -116,3 +117,34 @@ def test_the_subtree_comes_whole_with_parent_ids(tree, api):
     rows = api(tree.secretary_a).get(reverse("api:alliance-descendants", kwargs={"pk": tree.street_a.pk})).json()
     assert [(r["id"], r["parent"]) for r in rows] == [
         (tree.community_a1.pk, tree.street_a.pk), (tree.community_a2.pk, tree.street_a.pk)]
+
+
+def test_id_filters_do_not_tell_other_tenants_ids_from_missing_ones(tree, api):
+    client = api(tree.district_admin)
+    for name, param, other in (
+        ("api:member-unit-list", "alliance", tree.other_tenant.pk),
+        ("api:alliance-list", "tenant", tree.other_tenant.tenant_id),
+        ("api:membership-list", "unit", tree.unit_other_tenant.pk),
+        ("api:item-list", "alliance", tree.other_tenant.pk),
+    ):
+        elsewhere = client.get(reverse(name), {param: other})
+        missing = client.get(reverse(name), {param: 999999})
+        assert (elsewhere.status_code, elsewhere.json()["results"]) == (missing.status_code, missing.json()["results"])
+        assert elsewhere.status_code == 200
+
+
+def test_a_parent_outside_the_scope_shows_as_null(tree, api):
+    row = api(tree.community_secretary_a1).get(reverse("api:alliance-detail", kwargs={"pk": tree.community_a1.pk}))
+    assert row.json()["parent"] is None
+
+
+def test_the_api_docs_need_a_login(tree, client):
+    assert client.get(reverse("schema")).status_code in (401, 403)
+    client.force_login(tree.secretary_a)
+    assert client.get(reverse("swagger-ui")).status_code == 200
+
+
+def test_the_schema_validates_without_warnings():
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")

@@ -43,6 +43,8 @@ class Route:
     owner: Callable[[Tree], object] = lambda t: t.community_secretary_a1
     # List endpoints: the neighbour gets 200 but must not see the object's id.
     list_id: Callable[[Tree], int] | None = None
+    # A body that the owner could send and that would change something.
+    payload: Callable[[Tree], dict] | None = None
 
 
 def _membership_a1(t: Tree) -> Membership:
@@ -80,14 +82,18 @@ ROUTES: dict[str, Route] = {
     "membership-edit": Route(lambda t: {"pk": _membership_a1(t).pk}),
     # API
     "api:alliance-list": Route(lambda t: {}, ("get",), list_id=lambda t: t.community_a1.pk),
-    "api:alliance-detail": Route(lambda t: {"pk": t.community_a1.pk}, ("get", "patch")),
-    "api:alliance-move": Route(lambda t: {"pk": t.community_a1.pk}, ("post",), owner=lambda t: t.district_admin),
+    "api:alliance-detail": Route(lambda t: {"pk": t.community_a1.pk}, ("get", "patch"),
+                                 payload=lambda t: {"name": "改名"}),
+    "api:alliance-move": Route(lambda t: {"pk": t.community_a1.pk}, ("post",), owner=lambda t: t.district_admin,
+                               payload=lambda t: {"parent": t.street_b.pk}),
     "api:alliance-ancestors": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
     "api:alliance-descendants": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
     "api:member-unit-list": Route(lambda t: {}, ("get",), list_id=lambda t: t.unit_a1.pk),
-    "api:member-unit-detail": Route(lambda t: {"pk": t.unit_a1.pk}, ("get", "patch")),
+    "api:member-unit-detail": Route(lambda t: {"pk": t.unit_a1.pk}, ("get", "patch"),
+                                    payload=lambda t: {"name": "改名"}),
     "api:membership-list": Route(lambda t: {}, ("get",), list_id=lambda t: _membership_a1(t).pk),
-    "api:membership-detail": Route(lambda t: {"pk": _membership_a1(t).pk}, ("get", "patch")),
+    "api:membership-detail": Route(lambda t: {"pk": _membership_a1(t).pk}, ("get", "patch"),
+                                   payload=lambda t: {"left_on": "2099-01-01"}),
     # items
     "item-inbox": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
     "item-create": Route(lambda t: {"pk": t.community_a1.pk}),
@@ -137,10 +143,10 @@ def test_every_url_pattern_is_in_the_matrix():
     assert not stale, f"the matrix names patterns that no longer exist: {stale}"
 
 
-def _request(client, method: str, url: str):
+def _request(client, method: str, url: str, payload: dict | None = None):
     if method == "get":
         return client.get(url)
-    return getattr(client, method)(url, data={}, content_type="application/json")
+    return getattr(client, method)(url, data=payload or {}, content_type="application/json")
 
 
 @pytest.mark.parametrize("name", sorted(ROUTES))
@@ -168,11 +174,12 @@ def test_neighbour_gets_404(name, neighbour, tree, client):
 
     items_before = list(Item.objects.order_by("pk").values_list("pk", "status", "alliance_id"))
     events_before = ItemEvent.objects.count()
-    units_before = MemberUnit.objects.count()
-    memberships_before = Membership.objects.count()
-    paths_before = list(tree.district.__class__.objects.order_by("pk").values_list("path", "name", "code"))
+    units_before = list(MemberUnit.objects.order_by("pk").values_list("pk", "name", "credit_code", "alliance_path"))
+    memberships_before = list(Membership.objects.order_by("pk").values_list("pk", "role", "left_on"))
+    paths_before = list(tree.district.__class__.objects.order_by("pk").values_list(
+        "path", "name", "code", "level", "is_active"))
     for method in route.methods:
-        response = _request(client, method, url)
+        response = _request(client, method, url, payload=route.payload(tree) if route.payload else {})
         if route.list_id and method == "post":
             continue  # creating is checked by the services' tests: the body names the alliance
         if route.list_id and method == "get":
@@ -182,9 +189,11 @@ def test_neighbour_gets_404(name, neighbour, tree, client):
             assert response.status_code == 404, (method, url, response.status_code)
     assert list(Item.objects.order_by("pk").values_list("pk", "status", "alliance_id")) == items_before
     assert ItemEvent.objects.count() == events_before
-    assert MemberUnit.objects.count() == units_before
-    assert Membership.objects.count() == memberships_before
-    assert list(tree.district.__class__.objects.order_by("pk").values_list("path", "name", "code")) == paths_before
+    assert list(MemberUnit.objects.order_by("pk").values_list(
+        "pk", "name", "credit_code", "alliance_path")) == units_before
+    assert list(Membership.objects.order_by("pk").values_list("pk", "role", "left_on")) == memberships_before
+    assert list(tree.district.__class__.objects.order_by("pk").values_list(
+        "path", "name", "code", "level", "is_active")) == paths_before
 
 
 UNIT_ROUTES = ["unit-detail", "unit-edit", "api:member-unit-detail"]
@@ -209,3 +218,34 @@ def test_liaison_lists_only_its_own_unit(tree, client):
     page = client.get(reverse("alliance-unit-list", kwargs={"pk": tree.community_a1.pk}))
     assert tree.unit_a1.name in page.content.decode()
     assert tree.unit_a1_other.name not in page.content.decode()
+
+
+def test_a_write_cannot_name_a_second_object_outside_the_scope(tree, client):
+    """Each object a request names is fetched through the scope, not only the one in the URL."""
+    client.force_login(tree.secretary_b)
+    moved = client.post(reverse("api:alliance-move", kwargs={"pk": tree.community_b1.pk}),
+                        {"parent": tree.street_a.pk}, content_type="application/json")
+    assert moved.status_code == 404
+    joined = client.post(reverse("api:membership-list"), {"unit": tree.unit_a1.pk, "alliance": tree.street_b.pk},
+                         content_type="application/json")
+    assert joined.status_code == 404
+    page = client.post(reverse("membership-create", kwargs={"pk": tree.street_b.pk}),
+                       {"unit": tree.unit_a1.pk, "role": "member"})
+    assert page.status_code in (200, 404)
+    raised = client.post(reverse("api:item-list"), {"alliance": tree.community_a1.pk, "title": "越界"},
+                         content_type="application/json")
+    assert raised.status_code == 404
+    assert not Membership.objects.filter(alliance=tree.street_b).exists()
+    assert tree.district.__class__.objects.get(pk=tree.community_b1.pk).path.startswith(tree.street_b.path)
+
+
+def test_the_owner_can_send_the_same_writes(tree, client):
+    """The payloads above are real: the owner's identical requests succeed."""
+    client.force_login(tree.district_admin)
+    moved = client.post(reverse("api:alliance-move", kwargs={"pk": tree.community_a1.pk}),
+                        {"parent": tree.street_b.pk}, content_type="application/json")
+    assert moved.status_code == 200
+    client.force_login(tree.community_secretary_a1)
+    renamed = client.patch(reverse("api:member-unit-detail", kwargs={"pk": tree.unit_a1.pk}), {"name": "改名"},
+                           content_type="application/json")
+    assert renamed.status_code == 200 and MemberUnit.objects.get(pk=tree.unit_a1.pk).name == "改名"

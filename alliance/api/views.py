@@ -24,6 +24,9 @@ class AllianceFilter(django_filters.FilterSet):
     is_active = django_filters.BooleanFilter()
     name = django_filters.CharFilter(lookup_expr="icontains")
     code = django_filters.CharFilter()
+    # Plain numbers, not model choices: a choice filter answers "invalid" for ids that exist
+    # elsewhere and so tells them apart from ids that do not.
+    tenant = django_filters.NumberFilter(field_name="tenant_id")
     under = django_filters.NumberFilter(method="filter_under", label="Descendants of this alliance id")
     parent = django_filters.NumberFilter(method="filter_parent", label="Children of this alliance id")
 
@@ -63,10 +66,11 @@ class AllianceViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         return context
 
     def _remember_parents(self, rows) -> None:
-        """Resolve the parents' ids of a page of alliances in one query."""
+        """Resolve the parents' ids of a page of alliances in one query; a parent outside the
+        user's scope shows as null, like the breadcrumb that does not link it."""
         paths = {a.path[: -Alliance.steplen] for a in rows if a.depth > 1}
         self._parent_ids = (
-            dict(Alliance.objects.filter(path__in=paths).values_list("path", "id")) if paths else {}
+            dict(self.get_queryset().filter(path__in=paths).values_list("path", "id")) if paths else {}
         )
 
     def paginate_queryset(self, queryset):

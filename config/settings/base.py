@@ -169,6 +169,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Alliance tree, member units and memberships of the party-building alliance platform.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -198,6 +199,8 @@ LOGGING = {
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@alliance.local")
+
+DEMO_DATA_ALLOWED = False  # seed_demo refuses to run unless a development setting turns this on
 
 ALLIANCE_PLATFORM_NAME = _("党建共同体平台")
 

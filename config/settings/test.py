@@ -12,3 +12,16 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_EAGER", "1") == "1"
 if REDIS_URL:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = "alliance-test"  # noqa: F405
+
+# Kombu's Redis transport scans for unacknowledged messages past the visibility timeout only every
+# unacked_restore_interval × unacked_restore_throttle seconds (10 × 10 by default, kombu#2558), so a
+# short CELERY_VISIBILITY_TIMEOUT alone does not bring a killed worker's task back for ~100 s. The
+# worker tests and bench/escalation_bench.py set this to scan every N seconds.
+if os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+        "unacked_restore_interval": int(os.environ["CELERY_UNACKED_RESTORE_INTERVAL"]),
+        "unacked_restore_throttle": 1,
+    }
+
+DEMO_DATA_ALLOWED = True

@@ -32,6 +32,8 @@ class MemberUnitFilter(UnderAllianceFilterMixin, django_filters.FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
     credit_code = django_filters.CharFilter(lookup_expr="iexact")
     under = django_filters.NumberFilter(method="filter_under", label="Registered in this alliance's subtree")
+    # Plain numbers: a model-choice filter would tell ids elsewhere from ids that do not exist.
+    alliance = django_filters.NumberFilter(field_name="alliance_id")
 
     class Meta:
         model = MemberUnit
@@ -42,6 +44,8 @@ class MembershipFilter(UnderAllianceFilterMixin, django_filters.FilterSet):
     role = django_filters.ChoiceFilter(choices=MembershipRole.choices)
     active = django_filters.BooleanFilter(field_name="left_on", lookup_expr="isnull")
     under = django_filters.NumberFilter(method="filter_under", label="In this alliance's subtree")
+    unit = django_filters.NumberFilter(field_name="unit_id")
+    alliance = django_filters.NumberFilter(field_name="alliance_id")
 
     class Meta:
         model = Membership

@@ -34,6 +34,9 @@ class ItemFilter(django_filters.FilterSet):
                                         label="Level of the alliance handling it now")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Open and past its deadline")
     escalated = django_filters.BooleanFilter(method="filter_escalated")
+    alliance = django_filters.NumberFilter(field_name="alliance_id")
+    origin = django_filters.NumberFilter(field_name="origin_id")
+    assignee_unit = django_filters.NumberFilter(field_name="assignee_unit_id")
 
     class Meta:
         model = Item

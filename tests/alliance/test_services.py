@@ -92,3 +92,55 @@ def test_a_new_tenant_code_must_be_unique(db):
     tenant_create(name="江岸区", code="420102")
     with pytest.raises(ValidationError):
         tenant_create(name="江岸区", code="420102")
+
+
+def test_a_street_with_communities_cannot_become_a_grid(tree):
+    with pytest.raises(ValidationError) as exc:
+        alliance_update(user=fresh(tree.district_admin), alliance=tree.street_a, level=Level.GRID)
+    assert "请先调整下级" in exc.value.message_dict["level"][0]
+    assert Alliance.objects.get(pk=tree.street_a.pk).level == Level.STREET
+    with pytest.raises(ValidationError):
+        alliance_update(user=fresh(tree.root), alliance=tree.district, level=Level.GRID)
+
+
+def test_nothing_goes_below_a_grid(tree):
+    grid = alliance_create(user=fresh(tree.district_admin), parent=tree.community_a1, name="第一网格",
+                           level=Level.GRID, code="500104001001-01")
+    with pytest.raises(ValidationError):
+        alliance_create(user=fresh(tree.district_admin), parent=grid, name="x", level=Level.GRID,
+                        kind=Kind.PROFESSIONAL, code="500104001001-01-1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_moves_leave_a_consistent_tree(tree):
+    """Both moves run; whichever commits last wins, and every row's path follows its alliance."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def move(target):
+        from django.db import connection as thread_connection
+        try:
+            barrier.wait(timeout=10)
+            alliance_move(user=fresh(tree.root), alliance=Alliance.objects.get(pk=tree.community_a2.pk),
+                          new_parent=Alliance.objects.get(pk=target.pk))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=move, args=(t,)) for t in (tree.street_b, tree.district)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    moved = Alliance.objects.get(pk=tree.community_a2.pk)
+    assert MemberUnit.objects.get(pk=tree.unit_a2.pk).alliance_path == moved.path
+    assert set(Membership.objects.filter(alliance=moved).values_list("alliance_path", flat=True)) == {moved.path}
+    assert Alliance.objects.find_problems() == ([], [], [], [], [])

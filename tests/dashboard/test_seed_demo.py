@@ -258,3 +258,14 @@ def test_the_city_option_builds_the_city_with_its_accounts(db, monkeypatch):
     assert Tenant.objects.filter(code="420100").count() == 1
     assert MemberUnit.objects.filter(tenant__code="420100").count() == small.units
     assert User.objects.filter(username=f"{prefix}jiedao").count() == 1
+
+
+def test_the_demo_refuses_a_production_database(db, settings):
+    from django.core.management import CommandError, call_command
+
+    settings.DEMO_DATA_ALLOWED = False
+    with pytest.raises(CommandError):
+        call_command("seed_demo")
+    from alliance.models import Tenant
+
+    assert not Tenant.objects.exists()

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
@@ -932,6 +933,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, city: str, reset: bool, no_progress: bool, batch_size: int,
                interactive: bool = True, **options):
+        if not getattr(settings, "DEMO_DATA_ALLOWED", False):
+            # Demo accounts with a printed password, and --reset deletes a tenant's accounts:
+            # never on a production database by accident.
+            raise CommandError("演示数据只能在开发或测试环境生成(DEMO_DATA_ALLOWED 未开启)。")
         started = time.perf_counter()
         rng = random.Random(SEED)
         spec = wuhan_spec(rng) if city == "wuhan" else None
