@@ -51,6 +51,9 @@ def send_notification_emails_task(notification_ids: list[int]) -> int:
             .update(emailed_at=timezone.now())
         if not claimed:
             continue
-        send_mail(notification.title, notification.body, None, [notification.user.email])
+        body = notification.body
+        if notification.url:
+            body += f"\n\n{settings.SITE_URL.rstrip('/')}{notification.url}"
+        send_mail(notification.title, body, None, [notification.user.email])
         sent += 1
     return sent

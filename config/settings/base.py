@@ -199,6 +199,8 @@ LOGGING = {
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@alliance.local")
+# Links in e-mails point here (the address users open the platform at).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 DEMO_DATA_ALLOWED = False  # seed_demo refuses to run unless a development setting turns this on
 

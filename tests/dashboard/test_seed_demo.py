@@ -269,3 +269,23 @@ def test_the_demo_refuses_a_production_database(db, settings):
     from alliance.models import Tenant
 
     assert not Tenant.objects.exists()
+
+
+def test_the_demo_has_items_in_every_state_and_the_first_sweep_escalates_some(db):
+    from django.utils import timezone
+
+    from tasks.models import OPEN_STATUSES, EventKind, Item, ItemEvent, Status
+    from tasks.services import escalate_overdue_batch
+
+    seed(items=600)
+    assert Item.objects.count() == 600
+    assert set(Item.objects.values_list("status", flat=True)) == set(Status.values)
+    assert Item.objects.filter(escalations__gt=0).exclude(alliance__level="community").exists()
+    overdue = Item.objects.filter(status__in=OPEN_STATUSES, due_at__lt=timezone.now(), overdue_at_root=False)
+    waiting = overdue.count()
+    assert waiting > 0
+    escalated_before = ItemEvent.objects.filter(kind__in=[EventKind.ESCALATED, EventKind.OVERDUE]).count()
+    assert escalate_overdue_batch(batch_size=10_000) == waiting
+    assert ItemEvent.objects.filter(kind__in=[EventKind.ESCALATED, EventKind.OVERDUE]).count() == \
+        escalated_before + waiting
+    assert not overdue.exists()  # every late item went up, or is marked overdue at the district

@@ -155,6 +155,7 @@ def test_escalation_mail_is_sent_after_commit(tree, django_capture_on_commit_cal
         escalate_overdue_batch(now=timezone.now() + dt.timedelta(days=10))
     assert [m.to for m in mail.outbox] == [["chunhui@example.cn"]]
     assert "楼道堆放杂物" in mail.outbox[0].body
+    assert f"/alliances/{tree.street_a.pk}/items/?box=escalated_to_us" in mail.outbox[0].body
 
 
 def test_nothing_is_sent_when_the_transaction_rolls_back(tree, django_capture_on_commit_callbacks):

@@ -26,6 +26,7 @@ from tqdm import tqdm
 from alliance.models import Alliance, Kind, Level, Tenant, TenantOwned
 from alliance.roles import Role
 from alliance.services import alliance_create, tenant_create
+from dashboard.demo_items import seed_items
 from members.models import Category, Membership, MembershipRole, MemberUnit, PartyOrgForm, User
 from members.services import member_unit_create, membership_create, role_assign
 from members.validators import CHARSET, credit_code_check_char
@@ -930,6 +931,8 @@ class Command(BaseCommand):
                             help="--reset 时不再询问确认。")
         parser.add_argument("--no-progress", action="store_true", help="不显示进度条。")
         parser.add_argument("--batch-size", type=int, default=2000, help="批量写入每批的行数(市级)。")
+        parser.add_argument("--items", type=int, default=3000,
+                            help="大渡口演示生成的事项数(默认3000,覆盖各种状态和层级,部分已超期)。")
 
     def handle(self, *args, city: str, reset: bool, no_progress: bool, batch_size: int,
                interactive: bool = True, **options):
@@ -961,6 +964,8 @@ class Command(BaseCommand):
             if spec is None:
                 built = dadukou_build(admin=admin, rng=rng)
                 root = built["root"]
+                items = seed_items(root=root, rng=rng, count=options.get("items", 3000), admin=admin)
+                self.stdout.write(f"已生成 {items} 个事项。")
                 accounts = dadukou_accounts(admin=admin, admin_created=admin_created, hashed=hashed, built=built)
             else:
                 root = city_build(spec=spec, rng=rng, batch_size=batch_size,

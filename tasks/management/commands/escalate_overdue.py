@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+
+from tasks.services import escalate_overdue_batch
+
+
+class Command(BaseCommand):
+    help = "把超期未办结的事项逐级提交上一级(与定时任务相同;无需 Celery,可在演示环境手动运行)。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch-size", type=int, default=500)
+
+    def handle(self, *args, batch_size: int, **options):
+        total = 0
+        while True:
+            handled = escalate_overdue_batch(batch_size=batch_size)
+            total += handled
+            if handled < batch_size:
+                break
+        self.stdout.write(self.style.SUCCESS(f"已处理 {total} 个超期事项。"))
