@@ -15,12 +15,17 @@ from django_ratelimit.decorators import ratelimit
 
 from alliance.models import Level
 from alliance.roles import HANDLE_ITEMS
-from alliance.selectors import alliance_breadcrumb, alliance_get_for_user, user_scope
+from alliance.selectors import (
+    alliance_ancestor_paths,
+    alliance_breadcrumb,
+    alliance_get_for_user,
+    user_scope,
+)
 from members.selectors import liaison_unit_ids, member_unit_get_for_user
 
 from . import selectors, services
 from .forms import ConfirmForm, DemandForm, ItemForm, NoteForm, RatingForm
-from .models import Category, ItemSource, Notification, Status
+from .models import Category, ItemSource, Notification, Rating, RatingStatus, Status
 
 PAGE_SIZE = 30
 BOX_LABELS = {
@@ -92,6 +97,13 @@ def _available_actions(user, item) -> list[str]:
             actions.append("send_back")
     if origin and item.status == Status.RESOLVED and item.source != ItemSource.DEMAND:
         actions.append("rate" if item.confirmed_at else "confirm")
+    rating = getattr(item, "rating", None) if item.status == Status.CLOSED else None
+    if rating is not None:
+        if rating.status == RatingStatus.VALID and scope.allows(HANDLE_ITEMS, item.alliance_path):
+            actions.append("appeal")
+        parents = alliance_ancestor_paths(item.alliance_path)
+        if rating.status == RatingStatus.APPEALED and parents and scope.allows(HANDLE_ITEMS, parents[-1]):
+            actions.append("decide")
     return actions
 
 
@@ -113,6 +125,7 @@ ACTION_MESSAGES = {
     "claim": _("已接单。"), "start": _("已开始办理。"), "resolve": _("已办结,等待提出方确认。"),
     "reject": _("已驳回。"), "escalate": _("已提交上一级。"), "send_back": _("已发回下级。"),
     "confirm": _("已确认。"), "rate": _("感谢评价,事项已关闭。"),
+    "appeal": _("已提交申诉,由上一级裁定。"), "decide": _("已裁定。"),
 }
 
 
@@ -144,6 +157,15 @@ def item_action(request, pk, action):
         elif action == "rate":
             services.item_rate(user=request.user, item=item, score=request.POST.get("score"),
                                comment=request.POST.get("comment", ""))
+        elif action in ("appeal", "decide"):
+            rating = Rating.objects.filter(item=item).first()
+            if rating is None:
+                raise ValidationError(_("该事项还没有评价。"))
+            if action == "appeal":
+                services.rating_appeal(user=request.user, rating=rating, reason=note)
+            else:
+                services.rating_decide(user=request.user, rating=rating, uphold=request.POST.get("uphold") == "yes",
+                                       reason=note)
         else:
             raise Http404
     except ValidationError as exc:

@@ -202,3 +202,18 @@ def test_a_resident_demand_needs_a_phone(tree):
         item_create(user=None, alliance=tree.community_a1, title="噪音扰民", source="demand")
     assert "requester_phone" in exc.value.message_dict
     assert not Item.objects.exists()
+
+
+def test_unrated_items_close_themselves_after_the_window(tree, settings):
+    from tasks.tasks import close_unrated_items_task
+
+    settings.ITEM_RATING_WINDOW_DAYS = 7
+    item = raise_item(tree)
+    item = item_start(user=fresh(tree.community_secretary_a1), item=item)
+    item = item_resolve(user=fresh(tree.community_secretary_a1), item=item, note="已处理")
+    assert close_unrated_items_task.delay().get() == 0  # still inside the window
+    Item.objects.filter(pk=item.pk).update(resolved_at=timezone.now() - dt.timedelta(days=8))
+    assert close_unrated_items_task.delay().get() == 1
+    item.refresh_from_db()
+    assert item.status == Status.CLOSED and item.confirmed_at is None  # closed, but never confirmed
+    assert kinds(item)[-1] == "closed"

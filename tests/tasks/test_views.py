@@ -92,3 +92,25 @@ def test_an_observer_reads_but_gets_no_actions(tree, client):
     assert "垃圾未清运" in page and 'data-testid="actions"' not in page
     assert client.post(reverse("item-action", kwargs={"pk": item.pk, "action": "start"})).status_code == 302
     assert Item.objects.get(pk=item.pk).status == Status.NEW
+
+
+def test_an_unfair_rating_is_appealed_and_decided_on_the_item_page(tree, client):
+    from tasks.models import RatingStatus
+    from tasks.services import item_confirm, item_escalate, item_rate
+
+    item, _ = item_create(user=tree.root, alliance=tree.community_a1, title="小区停车难", source="grid")
+    item = item_escalate(user=tree.community_secretary_a1, item=item, reason="需要街道协调")
+    item = item_start(user=tree.secretary_a, item=item)
+    item = item_resolve(user=tree.secretary_a, item=item, note="已协调临时停车位")
+    item = item_confirm(user=tree.community_secretary_a1, item=item, solved=True)
+    item_rate(user=tree.community_secretary_a1, item=item, score=1, comment="太慢")
+    client.force_login(tree.secretary_a)
+    assert "对评价提出申诉" in client.get(reverse("item-detail", kwargs={"pk": item.pk})).content.decode()
+    client.post(reverse("item-action", kwargs={"pk": item.pk, "action": "appeal"}), {"note": "超期系物业原因"})
+    client.force_login(tree.district_admin)
+    page = client.get(reverse("item-detail", kwargs={"pk": item.pk})).content.decode()
+    assert "超期系物业原因" in page and "撤销原评价" in page
+    client.post(reverse("item-action", kwargs={"pk": item.pk, "action": "decide"}),
+                {"note": "经核实属实", "uphold": "no"})
+    item.refresh_from_db()
+    assert item.rating.status == RatingStatus.VOIDED and item.rating.decision_reason == "经核实属实"
