@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Category, MembershipRole, PartyOrgForm
+from .services import MAX_PARTY_MEMBERS as PARTY_MEMBER_COUNT_MAX  # the same limit as the service
 
 
 class MemberUnitForm(forms.Form):
@@ -14,7 +15,8 @@ class MemberUnitForm(forms.Form):
     )
     party_org_form = forms.ChoiceField(label=_("党组织形式"), choices=PartyOrgForm.choices,
                                        initial=PartyOrgForm.NONE)
-    party_member_count = forms.IntegerField(label=_("党员人数"), min_value=0, initial=0)
+    party_member_count = forms.IntegerField(label=_("党员人数"), min_value=0, max_value=PARTY_MEMBER_COUNT_MAX,
+                                            initial=0)
     address = forms.CharField(label=_("地址"), max_length=200, required=False)
     contact_name = forms.CharField(label=_("联系人"), max_length=60, required=False)
     contact_phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
@@ -41,4 +43,6 @@ class MembershipEditForm(forms.Form):
 
 
 class ImportForm(forms.Form):
+    # The size limit (members.importing.MAX_FILE_BYTES) is checked by the importer itself, so every
+    # caller gets it; the page shows it like any other file-level error.
     file = forms.FileField(label=_("Excel 文件(.xlsx)"))

@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+import zlib
+from contextlib import closing
 from dataclasses import dataclass
+from xml.etree.ElementTree import ParseError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,6 +29,14 @@ from .services import _clean_unit_fields
 from .validators import credit_code_check_char
 
 MAX_ROWS = 10_000
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_FILE_BYTES = 5 * 1024 * 1024
+# A run of this many empty rows ends the data: a sheet may claim (or pad itself to) a million rows.
+MAX_EMPTY_RUN = 100
+
+# What openpyxl raises, at load or while rows are read lazily, for a file that is not a sound .xlsx.
+_UNREADABLE = (InvalidFileException, zipfile.BadZipFile, zlib.error, EOFError, ParseError,
+               KeyError, IndexError, OSError, ValueError, TypeError)
 
 # (field, header, required)
 COLUMNS = [
@@ -85,14 +96,74 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def _read_rows(file) -> tuple[list[tuple[int, dict]], list[RowError]]:
+def _unreadable() -> ImportRejected:
+    return ImportRejected([RowError(0, "file", _("文件无法读取,请上传 .xlsx 格式的 Excel 文件。"))])
+
+
+def _file_size(file) -> int:
+    size = getattr(file, "size", None)  # Django's uploaded files know it
+    if size is None:
+        position = file.tell()
+        size = file.seek(0, io.SEEK_END)
+        file.seek(position)
+    return size
+
+
+def _check_size(file) -> None:
+    too_big = ImportRejected([RowError(0, "file", _("文件不能超过%(mb)d MB,请分成几个文件导入。")
+                                       % {"mb": MAX_FILE_BYTES // (1024 * 1024)})])
+    if _file_size(file) > MAX_FILE_BYTES:
+        raise too_big
+    # A small .xlsx may unpack to gigabytes (a zip bomb): read-only openpyxl still loads the
+    # shared strings whole. Refuse what would unpack past the limit before opening it.
+    try:
+        position = file.tell()
+        with zipfile.ZipFile(file) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        file.seek(position)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        file.seek(0)
+        return  # not a zip at all: load_workbook says it cannot read it
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise too_big
+
+
+def _sheet_rows(sheet, **bounds):
+    """The sheet's rows as values. The XML is parsed as the rows are read, so a broken file
+    may only fail here: it is refused like any other unreadable file."""
+    rows = sheet.iter_rows(values_only=True, **bounds)
+    try:
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except _UNREADABLE:
+                raise _unreadable() from None
+            yield row
+    finally:
+        rows.close()  # closes the sheet's XML stream when the caller stops early
+
+
+def _read_rows(file) -> list[tuple[int, dict]]:
     try:
         workbook = load_workbook(file, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
-        raise ImportRejected([RowError(0, "file", _("文件无法读取,请上传 .xlsx 格式的 Excel 文件。"))]) from None
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None)
+    except _UNREADABLE:
+        raise _unreadable() from None
+    try:
+        if not workbook.worksheets:
+            raise _unreadable()
+        return _read_sheet(workbook.worksheets[0])
+    finally:
+        workbook.close()
+
+
+def _read_sheet(sheet) -> list[tuple[int, dict]]:
+    # The <dimension> of the file is not trusted: "A1:XFD1048576" would pad every row to 16,384
+    # cells. Rows are read as far as their cells go, and no further than the last known column.
+    sheet.reset_dimensions()
+    with closing(_sheet_rows(sheet, max_row=1)) as first_row:
+        header = next(first_row, None)
     if header is None:
         raise ImportRejected([RowError(0, "file", _("文件是空的。"))])
     header_text = [_cell_text(h).lower() for h in header]
@@ -108,26 +179,34 @@ def _read_rows(file) -> tuple[list[tuple[int, dict]], list[RowError]]:
             positions[field] = index
     if missing:
         raise ImportRejected([RowError(1, "header", _("缺少列:%(cols)s。") % {"cols": _("、").join(missing)})])
+    width = max(positions.values()) + 1
     parsed: list[tuple[int, dict]] = []
-    for number, row in enumerate(rows, start=2):
-        if row is None or all(_cell_text(v) == "" for v in row):
-            continue
-        if len(parsed) >= MAX_ROWS:
-            raise ImportRejected([RowError(number, "file", _("一次最多导入%(n)d行。") % {"n": MAX_ROWS})])
-        parsed.append((number, {
-            field: _cell_text(row[index]) if index < len(row) else "" for field, index in positions.items()
-        }))
-    workbook.close()
+    empty_run = 0
+    with closing(_sheet_rows(sheet, min_row=2, max_col=width)) as rows:
+        for number, row in enumerate(rows, start=2):
+            values = {field: _cell_text(row[index]) if index < len(row) else ""
+                      for field, index in positions.items()}
+            if not any(values.values()):
+                empty_run += 1
+                if empty_run >= MAX_EMPTY_RUN:
+                    break
+                continue
+            empty_run = 0
+            if len(parsed) >= MAX_ROWS:
+                raise ImportRejected([RowError(number, "file", _("一次最多导入%(n)d行。") % {"n": MAX_ROWS})])
+            parsed.append((number, values))
     if not parsed:
         raise ImportRejected([RowError(0, "file", _("文件中没有数据行。"))])
-    return parsed, []
+    return parsed
 
 
 @transaction.atomic
 def member_unit_import(*, user, alliance: Alliance, file, joined_on: dt.date | None = None) -> list[MemberUnit]:
     """Register every row as a unit of `alliance` and make it a member, or refuse the whole file."""
     require_permission(user=user, alliance=alliance, perm=MANAGE_MEMBERSHIP)
-    rows, errors = _read_rows(file)
+    _check_size(file)
+    rows = _read_rows(file)
+    errors: list[RowError] = []
     categories = _choice_lookup(Category.choices)
     org_forms = _choice_lookup(PartyOrgForm.choices)
     cleaned_rows: list[tuple[int, dict]] = []

@@ -52,10 +52,11 @@ def alliance_unit_list(request, pk):
     units = selectors.member_unit_list(user=request.user).filter(
         tenant_id=alliance.tenant_id, alliance_path__startswith=alliance.path
     )
-    q = request.GET.get("q", "").strip()
+    # A NUL character cannot be sent to PostgreSQL (it would be a 500), and no name contains one.
+    q = request.GET.get("q", "").replace("\x00", "").strip()
     if q:
         units = units.filter(Q(name__icontains=q) | Q(credit_code__iexact=q))
-    category = request.GET.get("category", "")
+    category = request.GET.get("category", "").replace("\x00", "")
     if category in Category.values:
         units = units.filter(category=category)
     page = Paginator(units.order_by("name", "pk"), UNIT_PAGE_SIZE).get_page(request.GET.get("page"))

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from members.models import Category, Membership, MembershipRole, MemberUnit, PartyOrgForm
+from members.services import MAX_PARTY_MEMBERS
 
 
 class MemberUnitSerializer(serializers.ModelSerializer):
@@ -26,7 +27,8 @@ class MemberUnitWriteSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=Category.choices)
     credit_code = serializers.CharField(max_length=32)
     party_org_form = serializers.ChoiceField(choices=PartyOrgForm.choices, default=PartyOrgForm.NONE)
-    party_member_count = serializers.IntegerField(min_value=0, default=0)
+    # The integer column's limit: a bigger number would overflow the database (the rule is in services).
+    party_member_count = serializers.IntegerField(min_value=0, max_value=MAX_PARTY_MEMBERS, default=0)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     contact_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     contact_phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
