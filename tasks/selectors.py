@@ -16,7 +16,8 @@ from .models import OPEN_STATUSES, Item, ItemEvent
 
 
 def item_list(*, user) -> QuerySet[Item]:
-    """Items handled in, or raised in, the user's subtrees; for a liaison, its unit's items."""
+    """Items handled in, or raised in, the user's subtrees; for a liaison, its unit's items and
+    the new ones nobody has taken yet."""
     scope = user_scope(user)
     qs = Item.objects.select_related("alliance", "origin", "assignee_unit", "assignee_user")
     if scope.is_superuser:
@@ -26,7 +27,10 @@ def item_list(*, user) -> QuerySet[Item]:
     )
     own = liaison_unit_ids(user)
     if own:
-        q |= scope.filter_q(VIEW, path_field="alliance_path") & Q(assignee_unit_id__in=sorted(own))
+        # A liaison follows its unit's items, and sees the open demands it may take (抢单).
+        q |= scope.filter_q(VIEW, path_field="alliance_path") & (
+            Q(assignee_unit_id__in=sorted(own)) | Q(status="new", assignee_unit__isnull=True)
+        )
     return qs.filter(q)
 
 

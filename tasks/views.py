@@ -115,6 +115,8 @@ def item_detail(request, pk):
         "breadcrumb": alliance_breadcrumb(user=request.user, alliance=item.alliance),
         "events": list(selectors.item_events(item=item)),
         "actions": _available_actions(request.user, item),
+        # The resident's contact details are for the level handling it, not for units or observers.
+        "can_handle": user_scope(request.user).allows(HANDLE_ITEMS, item.alliance_path),
         "note_form": NoteForm(), "confirm_form": ConfirmForm(), "rating_form": RatingForm(),
         "rating": getattr(item, "rating", None) if item.status == Status.CLOSED else None,
         "now": timezone.now(),

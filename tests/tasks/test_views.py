@@ -114,3 +114,18 @@ def test_an_unfair_rating_is_appealed_and_decided_on_the_item_page(tree, client)
                 {"note": "经核实属实", "uphold": "no"})
     item.refresh_from_db()
     assert item.rating.status == RatingStatus.VOIDED and item.rating.decision_reason == "经核实属实"
+
+
+def test_a_liaison_takes_a_new_demand_for_its_unit(tree, client):
+    item, _ = item_create(user=None, alliance=tree.community_a1, title="楼道灯坏了", source="demand",
+                          requester_name="李阿姨", requester_phone="13911112222")
+    client.force_login(tree.liaison_a1)
+    inbox = client.get(reverse("item-inbox", kwargs={"pk": tree.community_a1.pk}) + "?box=new").content.decode()
+    assert "楼道灯坏了" in inbox
+    page = client.get(reverse("item-detail", kwargs={"pk": item.pk})).content.decode()
+    assert "接单" in page and "13911112222" not in page  # the resident's phone is for the handlers
+    client.post(reverse("item-action", kwargs={"pk": item.pk, "action": "claim"}))
+    item.refresh_from_db()
+    assert item.status == Status.ACCEPTED and item.assignee_unit_id == tree.unit_a1.pk
+    client.force_login(tree.community_secretary_a1)
+    assert "13911112222" in client.get(reverse("item-detail", kwargs={"pk": item.pk})).content.decode()
