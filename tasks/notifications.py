@@ -11,22 +11,21 @@ from alliance.models import Alliance
 from alliance.roles import Role
 from members.models import RoleAssignment
 
-from .models import Item, Notification
+from .models import Notification
 
 
-def notify_escalations(*, received: dict[int, list[int]]) -> list[Notification]:
-    """One notification per secretary of each receiving alliance, listing the items it got."""
+def notify_escalations(*, received: dict[int, list[tuple[int, str]]]) -> list[Notification]:
+    """One notification per secretary of each receiving alliance, listing the items it got
+    (each as (id, title), so the titles are not read again)."""
     alliances = {a.pk: a for a in Alliance.objects.filter(pk__in=list(received))}
     secretaries = RoleAssignment.objects.filter(
         alliance_id__in=list(received), role=Role.SECRETARY, user__is_active=True
     ).values_list("alliance_id", "user_id")
-    titles = dict(Item.objects.filter(pk__in=[pk for pks in received.values() for pk in pks])
-                  .values_list("pk", "title"))
     rows = []
     for alliance_id, user_id in secretaries:
         alliance = alliances[alliance_id]
         item_ids = received[alliance_id]
-        lines = [f"· {titles.get(pk, '')}" for pk in item_ids[:20]]
+        lines = [f"· {title}" for _pk, title in item_ids[:20]]
         if len(item_ids) > 20:
             lines.append(_("……等共%(n)d项") % {"n": len(item_ids)})
         rows.append(Notification(

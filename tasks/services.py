@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -318,16 +319,20 @@ def item_escalate(*, user, item: Item, reason: str) -> Item:
 
 
 def _move_up(item: Item, parent: Alliance, *, now: dt.datetime, user=None, note: str) -> ItemEvent:
-    """Point the item at the parent with a fresh deadline; returns the (unsaved) event."""
-    missed = item.due_at
+    """Point the item at the parent with a fresh deadline; returns the (unsaved) event.
+
+    A hand escalation records no deadline: none was missed, and the unique (item, deadline)
+    rule is there for the sweep. (An item escalated, sent back and escalated again on one day
+    would otherwise break it.)
+    """
     from_alliance = item.alliance
     item.alliance = parent
     item.alliance_path = parent.path
     item.escalations += 1
     item.due_at = deadline_for(tenant_id=item.tenant_id, level=parent.level, category=item.category, start=now)
     item.save(update_fields=["alliance", "alliance_path", "escalations", "due_at", "updated_at"])
-    return _event(item, EventKind.ESCALATED, user=user, label="" if user else _("系统(超期自动上报)"),
-                  from_alliance=from_alliance, to_alliance=parent, deadline=missed, note=note)
+    return _event(item, EventKind.ESCALATED, user=user, from_alliance=from_alliance, to_alliance=parent,
+                  note=note)
 
 
 @transaction.atomic
@@ -358,8 +363,8 @@ def item_send_back(*, user, item: Item, instructions: str) -> Item:
 def escalate_overdue_batch(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:
     """One batch of the sweep: open items past their deadline go up one level; at the root they
     are marked overdue for the district and never selected again. Safe with concurrent sweeps:
-    rows are locked with SKIP LOCKED and re-checked, and the unique (item, deadline) constraint
-    on escalation events backs the rule that a deadline is escalated once. Returns rows handled.
+    rows are locked with SKIP LOCKED, and the unique (item, deadline) constraint on escalation
+    events backs the rule that a missed deadline is escalated once. Returns rows handled.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -367,24 +372,24 @@ def escalate_overdue_batch(*, now: dt.datetime | None = None, batch_size: int = 
             Item.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status__in=OPEN_STATUSES, overdue_at_root=False, due_at__lt=now)
             .select_related("alliance")
+            .only("pk", "tenant_id", "title", "category", "due_at", "alliance_path", "alliance__path",
+                  "alliance__depth", "alliance__level", "alliance__tenant_id", "alliance__name")
             .order_by("due_at")[:batch_size]
         )
         if not items:
             return 0
         parent_paths = {alliance_ancestor_paths(i.alliance_path)[-1] for i in items if i.alliance.depth > 1}
-        parents = {
-            (a.tenant_id, a.path): a
-            for a in Alliance.objects.filter(path__in=parent_paths)
-        }
+        parents = {(a.tenant_id, a.path): a for a in Alliance.objects.filter(path__in=parent_paths)}
         deadlines: dict[tuple[int, str, str], dt.datetime] = {}
         events = []
-        moved, at_root = [], []
-        received: dict[int, list[Item]] = defaultdict(list)
+        at_root: list[int] = []
+        # Items that get the same parent and the same new deadline move in one UPDATE.
+        groups: dict[tuple[int, dt.datetime], list[int]] = defaultdict(list)
+        received: dict[int, list[tuple[int, str]]] = defaultdict(list)
         for item in items:
             missed = item.due_at
             if item.alliance.depth == 1:
-                item.overdue_at_root = True
-                at_root.append(item)
+                at_root.append(item.pk)
                 events.append(_event(item, EventKind.OVERDUE, label=_("系统"), deadline=missed,
                                      note=_("已超过区级办理期限,由区委组织部督办。")))
                 continue
@@ -396,20 +401,21 @@ def escalate_overdue_batch(*, now: dt.datetime | None = None, batch_size: int = 
             events.append(_event(item, EventKind.ESCALATED, label=_("系统(超期自动上报)"),
                                  from_alliance=item.alliance, to_alliance=parent, deadline=missed,
                                  note=_("超过办理期限未办结,自动提交上一级。")))
-            item.alliance = parent
-            item.alliance_path = parent.path
-            item.escalations += 1
-            item.due_at = deadlines[key]
-            item.updated_at = now
-            moved.append(item)
-            received[parent.pk].append(item)
+            groups[(parent.pk, deadlines[key])].append(item.pk)
+            received[parent.pk].append((item.pk, item.title))
         ItemEvent.objects.bulk_create(events)
-        Item.objects.bulk_update(moved, ["alliance", "alliance_path", "escalations", "due_at", "updated_at"])
-        Item.objects.bulk_update(at_root, ["overdue_at_root"])
+        paths = {a.pk: a.path for a in parents.values()}
+        for (parent_id, due_at), pks in groups.items():
+            Item.objects.filter(pk__in=pks).update(
+                alliance_id=parent_id, alliance_path=paths[parent_id], escalations=F("escalations") + 1,
+                due_at=due_at, updated_at=now,
+            )
+        if at_root:
+            Item.objects.filter(pk__in=at_root).update(overdue_at_root=True, updated_at=now)
         if received:
             from .notifications import notify_escalations
 
-            notify_escalations(received={pk: [i.pk for i in its] for pk, its in received.items()})
+            notify_escalations(received=received)
         return len(items)
 
 

@@ -148,8 +148,12 @@ CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", str(30 * 6
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
 # An unacknowledged task comes back after the visibility timeout: keep it above the hard limit.
+# Kombu scans for such tasks every unacked_restore_interval × throttle seconds (about 100 s), so
+# a killed worker's task comes back after visibility_timeout plus up to that. A worker killed while
+# it holds the scan's mutex blocks the scans until the mutex expires: keep that short.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", str(2 * CELERY_TASK_TIME_LIMIT))),
+    "unacked_mutex_expire": 60,
 }
 
 REST_FRAMEWORK = {
@@ -222,5 +226,8 @@ CELERY_BEAT_SCHEDULE = {
 if REDIS_URL:
     CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
     CELERY_REDBEAT_REDIS_URL = REDIS_URL
-    CELERY_REDBEAT_KEY_PREFIX = os.environ.get("REDBEAT_KEY_PREFIX", "redbeat")
-    CELERY_REDBEAT_LOCK_TIMEOUT = 5 * 60
+    CELERY_REDBEAT_KEY_PREFIX = os.environ.get("REDBEAT_KEY_PREFIX", "redbeat:")
+    # The standby beat retries the lock every loop: short loops and a short lock mean a dead
+    # leader is replaced within a minute, not ten.
+    CELERY_BEAT_MAX_LOOP_INTERVAL = 10
+    CELERY_REDBEAT_LOCK_TIMEOUT = 60

@@ -217,3 +217,17 @@ def test_unrated_items_close_themselves_after_the_window(tree, settings):
     item.refresh_from_db()
     assert item.status == Status.CLOSED and item.confirmed_at is None  # closed, but never confirmed
     assert kinds(item)[-1] == "closed"
+
+
+def test_escalate_send_back_escalate_on_one_day_and_the_sweep_still_runs(tree):
+    """Hand escalations record no missed deadline, so the sweep's unique rule never trips on them."""
+    item = raise_item(tree)
+    for _round in range(2):
+        item = item_escalate(user=fresh(tree.community_secretary_a1), item=item, reason="社区协调不了")
+        item = item_send_back(user=fresh(tree.secretary_a), item=item, instructions="请社区先召开联席会议")
+    other = raise_item(tree, title="另一件事")
+    assert escalate_overdue_batch(now=timezone.now() + dt.timedelta(days=10)) == 2
+    item.refresh_from_db()
+    other.refresh_from_db()
+    assert item.alliance_id == other.alliance_id == tree.street_a.pk
+    assert kinds(item).count("escalated") == 3
