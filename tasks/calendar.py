@@ -57,6 +57,31 @@ class WorkCalendar:
         return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
 
 
+class DeadlineBook:
+    """Deadlines for many items at once: one SLA query and one calendar query per tenant."""
+
+    def __init__(self, *, start: dt.datetime):
+        self.start = start
+        self._rules: dict[int, dict[tuple[str, str], int]] = {}
+        self._calendars: dict[int, WorkCalendar] = {}
+        self._cache: dict[tuple[int, str, str], dt.datetime] = {}
+
+    def deadline(self, *, tenant_id: int, level: str, category: str) -> dt.datetime:
+        key = (tenant_id, level, category)
+        if key not in self._cache:
+            if tenant_id not in self._rules:
+                self._rules[tenant_id] = {
+                    (lvl, cat): days for lvl, cat, days in
+                    SlaPolicy.objects.filter(tenant_id=tenant_id).values_list("level", "category", "working_days")
+                }
+                self._calendars[tenant_id] = WorkCalendar(
+                    tenant_id=tenant_id, start=timezone.localtime(self.start).date(), days=260)
+            rules = self._rules[tenant_id]
+            days = rules.get((level, category)) or rules.get((level, "")) or DEFAULT_WORKING_DAYS[Level(level)]
+            self._cache[key] = self._calendars[tenant_id].deadline(start=self.start, working_days=days)
+        return self._cache[key]
+
+
 def deadline_for(*, tenant_id: int, level: str, category: str, start: dt.datetime) -> dt.datetime:
     days = sla_working_days(tenant_id=tenant_id, level=level, category=category)
     calendar = WorkCalendar(tenant_id=tenant_id, start=timezone.localtime(start).date(), days=days * 3 + 40)

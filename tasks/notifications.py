@@ -17,7 +17,7 @@ from .models import Notification
 def notify_escalations(*, received: dict[int, list[tuple[int, str]]]) -> list[Notification]:
     """One notification per secretary of each receiving alliance, listing the items it got
     (each as (id, title), so the titles are not read again)."""
-    alliances = {a.pk: a for a in Alliance.objects.filter(pk__in=list(received))}
+    alliances = {a.pk: a for a in Alliance.objects.filter(pk__in=list(received)).only("pk", "tenant_id", "name")}
     secretaries = RoleAssignment.objects.filter(
         alliance_id__in=list(received), role=Role.SECRETARY, user__is_active=True
     ).values_list("alliance_id", "user_id")
