@@ -57,3 +57,20 @@ def pdf_dependencies_check(app_configs, **kwargs):
             )
         )
     return problems
+
+
+@checks.register()
+def celery_visibility_timeout_check(app_configs, **kwargs):
+    """With the Redis broker an unacknowledged task comes back after the visibility timeout:
+    a task that runs longer than that is delivered twice while it is still running."""
+    timeout = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    limit = getattr(settings, "CELERY_TASK_TIME_LIMIT", None)
+    if limit and timeout <= limit:
+        return [
+            checks.Error(
+                f"The Redis visibility_timeout ({timeout} s) must be longer than CELERY_TASK_TIME_LIMIT ({limit} s).",
+                hint="Raise CELERY_VISIBILITY_TIMEOUT or lower CELERY_TASK_TIME_LIMIT.",
+                id="alliance.E002",
+            )
+        ]
+    return []

@@ -59,6 +59,10 @@ class CalendarDayAdmin(TenantSettingAdmin):
     date_hierarchy = "date"
 
 
+# The follow token is the resident's key, the phone the resident's own: neither is shown here.
+ITEM_HIDDEN_FIELDS = ("follow_token", "requester_phone", "idempotency_key")
+
+
 @admin.register(Item)
 class ItemAdmin(ScopedAdmin):
     """Read-only: items change through their pages and the API, where the workflow is enforced."""
@@ -67,7 +71,8 @@ class ItemAdmin(ScopedAdmin):
     list_filter = ("status", "category", "source")
     search_fields = ("reference", "title")
     list_select_related = ("alliance",)
-    readonly_fields = [f.name for f in Item._meta.fields]
+    exclude = ITEM_HIDDEN_FIELDS
+    readonly_fields = [f.name for f in Item._meta.fields if f.name not in ITEM_HIDDEN_FIELDS]
 
     def has_change_permission(self, request, obj=None):
         return False

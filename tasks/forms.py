@@ -9,7 +9,8 @@ from .models import Category
 class ItemForm(forms.Form):
     title = forms.CharField(label=_("标题"), max_length=200)
     category = forms.ChoiceField(label=_("类别"), choices=Category.choices)
-    description = forms.CharField(label=_("描述"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    description = forms.CharField(label=_("描述"), widget=forms.Textarea(attrs={"rows": 4}), required=False,
+                                  max_length=5000)
 
 
 class DemandForm(forms.Form):
@@ -17,9 +18,11 @@ class DemandForm(forms.Form):
 
     title = forms.CharField(label=_("您遇到的问题"), max_length=200)
     category = forms.ChoiceField(label=_("类别"), choices=Category.choices)
-    description = forms.CharField(label=_("详细情况"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    description = forms.CharField(label=_("详细情况"), widget=forms.Textarea(attrs={"rows": 4}), required=False,
+                                  max_length=2000)
     requester_name = forms.CharField(label=_("称呼"), max_length=60, required=False)
-    requester_phone = forms.CharField(label=_("联系电话"), max_length=20)
+    requester_phone = forms.RegexField(label=_("联系电话"), regex=r"^\+?[0-9][0-9 -]{6,18}$", max_length=20,
+                                       error_messages={"invalid": _("请填写正确的手机号或座机号。")})
     # A field people do not see: a bot that fills it in is refused.
     website = forms.CharField(required=False, widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
 

@@ -101,8 +101,8 @@ class Item(TenantOwned):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "idempotency_key"], condition=Q(idempotency_key__isnull=False),
-                name="item_idempotency_key_unique_in_tenant",
+                fields=["created_by", "idempotency_key"], condition=Q(idempotency_key__isnull=False),
+                name="item_idempotency_key_unique_per_caller",
             ),
         ]
         indexes = [

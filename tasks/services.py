@@ -91,10 +91,17 @@ def item_create(*, user, alliance: Alliance, title: str, source: str, descriptio
 
     Returns (item, created). `user` is None for a resident's public demand.
     """
-    if user is not None and not (user_scope(user).allows(VIEW, alliance.path)):
-        raise Http404(_("没有找到该党建共同体。"))
+    if user is not None:
+        scope = user_scope(user)
+        if not scope.allows(VIEW, alliance.path):
+            raise Http404(_("没有找到该党建共同体。"))
+        if not scope.allows(HANDLE_ITEMS, alliance.path):
+            raise PermissionDenied(_("只有本级书记或工作人员可以登记事项。"))
+    if idempotency_key and (user is None or len(idempotency_key) > 80):
+        raise ValidationError({"idempotency_key": [_("幂等键最长80个字符,且只用于已登录的调用方。")]})
     if idempotency_key:
-        existing = Item.objects.filter(tenant_id=alliance.tenant_id, idempotency_key=idempotency_key).first()
+        # A key is the caller's own: another account's key neither matches nor shows.
+        existing = Item.objects.filter(created_by_id=user.pk, idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing, False
     errors = {}
@@ -129,11 +136,11 @@ def item_create(*, user, alliance: Alliance, title: str, source: str, descriptio
             item.save()
     except IntegrityError:
         if idempotency_key:  # a concurrent retry with the same key won the race
-            return Item.objects.get(tenant_id=alliance.tenant_id, idempotency_key=idempotency_key), False
+            return Item.objects.get(created_by_id=user.pk, idempotency_key=idempotency_key), False
         raise
     item.reference = f"{alliance.tenant.code}-{timezone.localtime(now):%Y}-{item.pk:07d}"
     item.save(update_fields=["reference"])
-    _event(item, EventKind.CREATED, user=user, label="" if user else item.requester_name or _("群众"),
+    _event(item, EventKind.CREATED, user=user, label="" if user else _("群众"),
            to_status=Status.NEW, to_alliance=alliance, deadline=item.due_at).save()
     return item, True
 
@@ -184,9 +191,13 @@ def item_start(*, user, item: Item, assignee_unit: MemberUnit | None = None, not
 def item_resolve(*, user, item: Item, note: str) -> Item:
     """办结: the handler reports the result; the origin must still confirm it."""
     item = _lock(item)
-    if item.assignee_unit_id not in liaison_unit_ids(user):
+    if _may_handle(user, item):
+        _require_status(item, (Status.ACCEPTED, Status.IN_PROGRESS), _("办结"))
+    elif item.assignee_unit_id in liaison_unit_ids(user):
+        # A unit reports the result once the secretary has confirmed its claim (开始办理).
+        _require_status(item, (Status.IN_PROGRESS,), _("办结"))
+    else:
         _require_handler(user, item)
-    _require_status(item, (Status.ACCEPTED, Status.IN_PROGRESS), _("办结"))
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": _("请填写办理结果。")})
@@ -224,6 +235,18 @@ def item_rater_path(item: Item) -> str:
     return item.origin_path[: len(item.alliance_path) + Alliance.steplen]
 
 
+def _require_rater(user, item: Item, *, by_resident: bool) -> None:
+    """A resident's demand is confirmed and rated by the resident (the follow link), anything
+    else by the level below the handler: nobody closes its own work on paper."""
+    if by_resident:
+        if item.source != ItemSource.DEMAND:
+            raise PermissionDenied(_("只有群众点单由群众确认和评价。"))
+        return
+    if item.source == ItemSource.DEMAND:
+        raise PermissionDenied(_("群众点单由提出的群众本人确认和评价。"))
+    _require_origin(user, item)
+
+
 def _require_origin(user, item: Item) -> None:
     scope = user_scope(user)
     if not (scope.allows(VIEW, item.origin_path) or scope.allows(VIEW, item.alliance_path)):
@@ -240,12 +263,11 @@ def _require_origin(user, item: Item) -> None:
 def item_confirm(*, user=None, item: Item, solved: bool, note: str = "", by_resident: bool = False) -> Item:
     """The one who raised it says whether it is really solved (no closing on paper)."""
     item = _lock(item)
-    if not by_resident:
-        _require_origin(user, item)
+    _require_rater(user, item, by_resident=by_resident)
     _require_status(item, (Status.RESOLVED,), _("确认"))
     if item.confirmed_at is not None:
         raise ValidationError(_("该事项已经确认过。"))
-    label = item.requester_name or _("群众") if by_resident else ""
+    label = _("群众") if by_resident else ""
     if solved:
         item.confirmed_at = timezone.now()
         item.save(update_fields=["confirmed_at", "updated_at"])
@@ -265,8 +287,7 @@ def item_confirm(*, user=None, item: Item, solved: bool, note: str = "", by_resi
 def item_rate(*, user=None, item: Item, score: int, comment: str = "", by_resident: bool = False) -> Rating:
     """一事一评: one rating per item, once it is confirmed; the rating closes the item."""
     item = _lock(item)
-    if not by_resident:
-        _require_origin(user, item)
+    _require_rater(user, item, by_resident=by_resident)
     _require_status(item, (Status.RESOLVED,), _("评价"))
     if item.confirmed_at is None:
         raise ValidationError(_("请先确认事项已经解决,再评价。"))
@@ -286,7 +307,7 @@ def item_rate(*, user=None, item: Item, score: int, comment: str = "", by_reside
     item.status = Status.CLOSED
     item.closed_at = now
     item.save(update_fields=["status", "closed_at", "updated_at"])
-    label = (item.requester_name or _("群众")) if by_resident else ""
+    label = _("群众") if by_resident else ""
     ItemEvent.objects.bulk_create([
         _event(item, EventKind.RATED, user=user, label=label, note=f"{score}/5 {rating.comment}".strip()),
         _event(item, EventKind.CLOSED, user=user, label=label, from_status=Status.RESOLVED,
@@ -423,7 +444,12 @@ def rating_appeal(*, user, rating: Rating, reason: str) -> Rating:
     """The handler thinks a rating unfair and asks the level above to decide."""
     rating = Rating.objects.select_for_update().select_related("item", "rated_alliance").get(pk=rating.pk)
     item = rating.item
-    if not user_scope(user).allows(HANDLE_ITEMS, rating.rated_alliance.path):
+    scope = user_scope(user)
+    parents = alliance_ancestor_paths(rating.rated_alliance.path)
+    if not parents:
+        raise ValidationError(_("区级办理的评价没有上一级可以裁定,不能申诉。"))
+    # The appeal comes from the rated level itself; the level above decides and so cannot appeal.
+    if not scope.allows(HANDLE_ITEMS, rating.rated_alliance.path) or scope.allows(HANDLE_ITEMS, parents[-1]):
         raise PermissionDenied(_("只有被评价的办理层级可以申诉。"))
     if rating.status != RatingStatus.VALID:
         raise ValidationError(_("该评价已经申诉过。"))

@@ -67,3 +67,11 @@ def test_guardian_backend_is_required(settings):
     settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
     assert [m.id for m in alliance_checks.guardian_backend_check(None)] == ["alliance.E001"]
     assert "alliance.E001" in {m.id for m in checks.run_checks()}
+
+
+def test_a_visibility_timeout_shorter_than_the_longest_task_is_an_error(settings):
+    settings.CELERY_TASK_TIME_LIMIT = 1800
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+    assert [m.id for m in alliance_checks.celery_visibility_timeout_check(None)] == ["alliance.E002"]
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    assert alliance_checks.celery_visibility_timeout_check(None) == []

@@ -27,7 +27,7 @@ class ItemSerializer(serializers.ModelSerializer):
 class ItemCreateSerializer(serializers.Serializer):
     alliance = serializers.IntegerField(help_text="Id of the alliance where the item is raised.")
     title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     category = serializers.ChoiceField(choices=Category.choices, default=Category.OTHER)
     source = serializers.ChoiceField(choices=ItemSource.choices, default=ItemSource.API)
     requester_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")

@@ -71,10 +71,12 @@ class ItemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
     )
     def create(self, request, *args, **kwargs):
         """Raise an item. A retry with the same idempotency key answers 200 with the first item."""
-        data = ItemCreateSerializer(data=request.data)
+        body = dict(request.data.items())
+        if request.headers.get("Idempotency-Key") and not body.get("idempotency_key"):
+            body["idempotency_key"] = request.headers["Idempotency-Key"]  # validated like the field
+        data = ItemCreateSerializer(data=body)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        values["idempotency_key"] = values["idempotency_key"] or request.headers.get("Idempotency-Key") or None
         alliance = alliance_get_for_user(user=request.user, pk=values.pop("alliance"))
         item, created = services.item_create(user=request.user, alliance=alliance, **values)
         return self._answer(item, status.HTTP_201_CREATED if created else status.HTTP_200_OK)

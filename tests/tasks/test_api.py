@@ -73,3 +73,26 @@ def test_the_community_follows_what_it_handed_up_but_the_neighbour_does_not(tree
     assert mine.status_code == 200 and mine.json()["alliance"] == tree.street_a.pk
     assert api(tree.community_secretary_a2).get(
         reverse("api:item-detail", kwargs={"pk": item["id"]})).status_code == 404
+
+
+def test_observers_and_liaisons_cannot_raise_items(tree, api):
+    for user in (tree.observer, tree.liaison_a1):
+        response = api(user).post(reverse("api:item-list"), {"alliance": tree.community_a1.pk, "title": "越权"},
+                                  format="json")
+        assert response.status_code == 403
+    assert not Item.objects.exists()
+
+
+def test_an_idempotency_key_is_the_callers_own(tree, api):
+    a = api(tree.secretary_a).post(reverse("api:item-list"), {"alliance": tree.community_a1.pk, "title": "甲"},
+                                   format="json", HTTP_IDEMPOTENCY_KEY="12345-0001")
+    b = api(tree.secretary_b).post(reverse("api:item-list"), {"alliance": tree.community_b1.pk, "title": "乙"},
+                                   format="json", HTTP_IDEMPOTENCY_KEY="12345-0001")
+    assert (a.status_code, b.status_code) == (201, 201) and a.json()["id"] != b.json()["id"]
+
+
+def test_an_overlong_idempotency_header_is_a_400(tree, api):
+    response = api(tree.secretary_a).post(reverse("api:item-list"), {"alliance": tree.community_a1.pk, "title": "甲"},
+                                          format="json", HTTP_IDEMPOTENCY_KEY="k" * 200)
+    assert response.status_code == 400 and "idempotency_key" in response.json()
+    assert not Item.objects.exists()

@@ -231,3 +231,38 @@ def test_escalate_send_back_escalate_on_one_day_and_the_sweep_still_runs(tree):
     other.refresh_from_db()
     assert item.alliance_id == other.alliance_id == tree.street_a.pk
     assert kinds(item).count("escalated") == 3
+
+
+def test_a_demand_is_confirmed_and_rated_by_the_resident_only(tree):
+    demand, _created = item_create(user=None, alliance=tree.community_a1, title="噪音", source="demand",
+                                   requester_phone="13900000000")
+    demand = item_start(user=fresh(tree.community_secretary_a1), item=demand)
+    demand = item_resolve(user=fresh(tree.community_secretary_a1), item=demand, note="已劝导")
+    with pytest.raises(PermissionDenied):
+        item_confirm(user=fresh(tree.community_secretary_a1), item=demand, solved=True)
+    grid = raise_item(tree)
+    grid = item_start(user=fresh(tree.community_secretary_a1), item=grid)
+    grid = item_resolve(user=fresh(tree.community_secretary_a1), item=grid, note="已清理")
+    with pytest.raises(PermissionDenied):  # a follow link cannot rate what is not a resident's demand
+        item_confirm(item=grid, solved=True, by_resident=True)
+    assert Item.objects.get(pk=demand.pk).confirmed_at is None and Item.objects.get(pk=grid.pk).confirmed_at is None
+
+
+def test_the_level_above_cannot_appeal_what_it_decides(tree):
+    item = raise_item(tree)
+    item = item_start(user=fresh(tree.community_secretary_a1), item=item)
+    item = item_resolve(user=fresh(tree.community_secretary_a1), item=item, note="已处理")
+    item = item_confirm(user=fresh(tree.community_secretary_a1), item=item, solved=True)
+    rating = item_rate(user=fresh(tree.community_secretary_a1), item=item, score=2)
+    with pytest.raises(PermissionDenied):
+        rating_appeal(user=fresh(tree.secretary_a), rating=rating, reason="我来申诉")
+    assert Rating.objects.get(pk=rating.pk).status == RatingStatus.VALID
+
+
+def test_a_liaison_reports_only_after_the_secretary_confirmed_its_claim(tree):
+    item = raise_item(tree)
+    item = item_claim(user=fresh(tree.liaison_a1), item=item, unit=tree.unit_a1)
+    with pytest.raises(ValidationError):
+        item_resolve(user=fresh(tree.liaison_a1), item=item, note="已完成")
+    item = item_start(user=fresh(tree.community_secretary_a1), item=item)
+    assert item_resolve(user=fresh(tree.liaison_a1), item=item, note="已完成").status == Status.RESOLVED

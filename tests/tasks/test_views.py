@@ -129,3 +129,22 @@ def test_a_liaison_takes_a_new_demand_for_its_unit(tree, client):
     assert item.status == Status.ACCEPTED and item.assignee_unit_id == tree.unit_a1.pk
     client.force_login(tree.community_secretary_a1)
     assert "13911112222" in client.get(reverse("item-detail", kwargs={"pk": item.pk})).content.decode()
+
+
+def test_the_public_form_checks_the_phone_and_the_length(tree, client):
+    cache.clear()
+    url = reverse("public-demand", kwargs={"pk": tree.community_a1.pk})
+    response = client.post(url, {"title": "噪音", "category": "other", "requester_phone": "abc",
+                                 "description": "很" * 3000})
+    page = response.content.decode()
+    assert response.status_code == 200 and "正确的手机号" in page
+    assert not Item.objects.exists()
+    cache.clear()
+
+
+def test_the_timeline_does_not_name_the_resident(tree, client):
+    item, _ = item_create(user=None, alliance=tree.community_a1, title="噪音", source="demand",
+                          requester_name="王阿姨", requester_phone="13900000000")
+    client.force_login(tree.observer)
+    page = client.get(reverse("item-detail", kwargs={"pk": item.pk})).content.decode()
+    assert "王阿姨" not in page and "13900000000" not in page
