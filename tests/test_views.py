@@ -114,3 +114,14 @@ def test_the_counts_add_up(tree, client):
     assert "<b>1</b><span>本级成员单位</span>" in compact
     assert "<b>3</b><span>辖区成员单位</span>" in compact
     assert "<b>1</b><span>兼职委员/轮值主席</span>" in compact
+
+
+def test_the_unit_list_pages_keep_the_filters(tree, client):
+    for i in range(35):
+        factories.unit(tree.community_a1, by=tree.root, name=f"物业{i:02d}", category="property_management")
+    client.force_login(tree.secretary_a)
+    url = reverse("alliance-unit-list", kwargs={"pk": tree.street_a.pk})
+    first = client.get(url, {"category": "property_management"}).content.decode()
+    assert "category=property_management&amp;page=2" in first
+    second = client.get(url, {"category": "property_management", "page": 2}).content.decode()
+    assert "物业34" in second or "物业30" in second
