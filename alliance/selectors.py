@@ -140,14 +140,30 @@ TREE_ROW_FIELDS = ("id", "path", "depth", "numchild", "name", "level", "kind", "
 def alliance_tree_rows(*, alliance: Alliance, include_self: bool = False) -> list[dict]:
     """The whole subtree as plain rows, in tree order, with each row's parent id: one query.
 
-    For tree views and for systems that mirror the tree. Plain rows, not model objects:
-    building 1,600 model instances costs ten times the query itself (bench/tree_bench.py).
+    For tree views and for systems that mirror the tree. Plain rows from plain SQL, not model
+    objects: building 1,600 model instances costs ten times the query itself, and the ORM's
+    query building is a fifth of the rest (bench/tree_bench.py, target 10 ms).
     """
-    rows = list(alliance_descendants(alliance=alliance, include_self=include_self).values(*TREE_ROW_FIELDS))
+    table = connection.ops.quote_name(Alliance._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in TREE_ROW_FIELDS)
+    exclude_self = "" if include_self else " AND id <> %s"
+    params = [alliance.tenant_id, _like_prefix(alliance.path)] + ([] if include_self else [alliance.pk])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {table} WHERE tenant_id = %s AND path LIKE %s{exclude_self} ORDER BY path",
+            params,
+        )
+        rows = [dict(zip(TREE_ROW_FIELDS, row, strict=True)) for row in cursor.fetchall()]
     ids_by_path = {alliance.path: alliance.pk, **{row["path"]: row["id"] for row in rows}}
     for row in rows:
+        row["is_active"] = bool(row["is_active"])  # SQLite answers 0/1
         row["parent"] = ids_by_path.get(row["path"][: -Alliance.steplen]) if row["depth"] > 1 else None
     return rows
+
+
+def _like_prefix(path: str) -> str:
+    # Paths use 0-9A-Z only, so there is nothing to escape for LIKE.
+    return path + "%"
 
 
 def alliance_ancestor_paths(path: str) -> list[str]:
