@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from alliance.models import Level
-from alliance.roles import CHANGE, MANAGE_MEMBERSHIP, MANAGE_TREE
+from alliance.roles import CHANGE, MANAGE_MEMBERSHIP, MANAGE_TREE, VIEW, VIEW_ALL_UNITS
 from alliance.selectors import (
     alliance_breadcrumb,
     alliance_children,
@@ -41,6 +41,8 @@ def alliance_detail(request, pk):
         "can_change": scope.allows(CHANGE, alliance.path),
         "can_add_child": scope.allows(MANAGE_TREE, alliance.path) and alliance.level != Level.GRID,
         "can_manage_units": scope.allows(MANAGE_MEMBERSHIP, alliance.path),
+        # A liaison sees its own unit, not how many others there are.
+        "show_unit_counts": scope.allows(VIEW_ALL_UNITS, alliance.path),
     }
     return render(request, "members/alliance_detail.html", context)
 
@@ -78,6 +80,8 @@ def unit_detail(request, pk):
         "memberships": memberships,
         "breadcrumb": alliance_breadcrumb(user=request.user, alliance=unit.alliance),
         "can_edit": user_scope(request.user).allows(MANAGE_MEMBERSHIP, unit.alliance_path),
+        # A unit from another street that joined one of ours: its home community is not ours to name.
+        "home_visible": user_scope(request.user).allows(VIEW, unit.alliance_path),
     })
 
 

@@ -125,3 +125,22 @@ def test_the_unit_list_pages_keep_the_filters(tree, client):
     assert "category=property_management&amp;page=2" in first
     second = client.get(url, {"category": "property_management", "page": 2}).content.decode()
     assert "物业34" in second or "物业30" in second
+
+
+def test_a_unit_from_another_street_keeps_its_home_to_itself(tree, client, api):
+    from members.services import membership_create
+
+    membership_create(user=tree.root, unit=tree.unit_b1, alliance=tree.street_a)
+    client.force_login(tree.secretary_a)
+    page = client.get(reverse("unit-detail", kwargs={"pk": tree.unit_b1.pk})).content.decode()
+    assert tree.unit_b1.name in page and tree.community_b1.name not in page
+    row = api(tree.secretary_a).get(reverse("api:member-unit-detail", kwargs={"pk": tree.unit_b1.pk})).json()
+    assert row["alliance_name"] is None
+    assert api(tree.secretary_b).get(reverse("api:member-unit-detail", kwargs={"pk": tree.unit_b1.pk})).json()[
+        "alliance_name"] == tree.community_b1.name
+
+
+def test_a_liaison_sees_no_unit_counts(tree, client):
+    client.force_login(tree.liaison_a1)
+    page = client.get(reverse("alliance-detail", kwargs={"pk": tree.community_a1.pk})).content.decode()
+    assert "本级成员单位" not in page and tree.unit_a1.name in page and tree.unit_a1_other.name not in page

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from alliance.roles import VIEW
+from alliance.selectors import user_scope
 from members.models import Category, Membership, MembershipRole, MemberUnit, PartyOrgForm
 from members.services import MAX_PARTY_MEMBERS
 
@@ -7,7 +9,7 @@ from members.services import MAX_PARTY_MEMBERS
 class MemberUnitSerializer(serializers.ModelSerializer):
     category_display = serializers.CharField(source="get_category_display", read_only=True)
     party_org_form_display = serializers.CharField(source="get_party_org_form_display", read_only=True)
-    alliance_name = serializers.CharField(source="alliance.name", read_only=True)
+    alliance_name = serializers.SerializerMethodField()
 
     class Meta:
         model = MemberUnit
@@ -17,6 +19,13 @@ class MemberUnitSerializer(serializers.ModelSerializer):
             "address", "contact_name", "contact_phone", "created_at", "updated_at",
         ]
         read_only_fields = fields
+
+    def get_alliance_name(self, obj: MemberUnit) -> str | None:
+        """A unit from elsewhere that joined one of the user's alliances: its home is not named."""
+        request = self.context.get("request")
+        if request is None or user_scope(request.user).allows(VIEW, obj.alliance_path):
+            return obj.alliance.name
+        return None
 
 
 class MemberUnitWriteSerializer(serializers.Serializer):
