@@ -33,6 +33,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _common import ensure_database  # noqa: E402 - bench/ is on the path when run as a script
+
 # The test settings: DEBUG off, e-mail to memory, and the knob that makes Kombu look for
 # unacknowledged messages every second (CELERY_UNACKED_RESTORE_INTERVAL).
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
@@ -43,27 +46,6 @@ os.environ["CELERY_EAGER"] = "0"
 TARGET_SECONDS = 15.0
 SWEEP = "tasks.tasks.escalate_overdue_items_task"
 TENANT_CODE = "990001"
-
-
-def ensure_database(url: str) -> None:
-    """CREATE DATABASE when the one named in the URL does not exist yet."""
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-
-    config = dj_database_url.parse(url)
-    if "postgresql" not in config["ENGINE"]:
-        sys.exit(f"escalation_bench needs PostgreSQL; DATABASE_URL is {url!r}")
-    connect = {"host": config.get("HOST") or None, "port": config.get("PORT") or None,
-               "user": config.get("USER") or None, "password": config.get("PASSWORD") or None}
-    try:
-        psycopg.connect(dbname=config["NAME"], **connect).close()
-    except psycopg.OperationalError as exc:
-        if "does not exist" not in str(exc):
-            raise
-        with psycopg.connect(dbname="postgres", autocommit=True, **connect) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
-        print(f"created database {config['NAME']}")
 
 
 def build_tree():
@@ -454,7 +436,7 @@ def main() -> int:
     parser.add_argument("--profile-batches", type=int, default=20)
     args = parser.parse_args()
 
-    ensure_database(os.environ["DATABASE_URL"])
+    ensure_database(os.environ["DATABASE_URL"], who="escalation_bench")
     # A queue of the run's own, also for what this process sends (the notification e-mails of
     # --profile); whatever is left on it is deleted at the end.
     run = uuid.uuid4().hex[:10]

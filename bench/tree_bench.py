@@ -20,6 +20,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _common import ensure_database  # noqa: E402 - bench/ is on the path when run as a script
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/alliance_bench")
 # Without DEBUG no cursor keeps a query log: the figures are those production would see.
@@ -28,31 +31,6 @@ os.environ.setdefault("DEBUG", "0")
 DESCENDANTS_P95_MS = 10.0
 ANCESTORS_P95_MS = 1.0
 SCOPE_MAX_QUERIES = 2
-
-
-def ensure_database(url: str) -> None:
-    """CREATE DATABASE when the one named in the URL does not exist yet."""
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-
-    config = dj_database_url.parse(url)
-    if "postgresql" not in config["ENGINE"]:
-        sys.exit(f"tree_bench needs PostgreSQL; DATABASE_URL is {url!r}")
-    connect = {
-        "host": config.get("HOST") or None,
-        "port": config.get("PORT") or None,
-        "user": config.get("USER") or None,
-        "password": config.get("PASSWORD") or None,
-    }
-    try:
-        psycopg.connect(dbname=config["NAME"], **connect).close()
-    except psycopg.OperationalError as exc:
-        if "does not exist" not in str(exc):
-            raise
-        with psycopg.connect(dbname="postgres", autocommit=True, **connect) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
-        print(f"created database {config['NAME']}")
 
 
 def measure(fn: Callable[[], object], *, repeat: int, warmup: int = 20) -> list[float]:
@@ -102,7 +80,7 @@ def main() -> int:
     parser.add_argument("-n", "--repeat", type=int, default=200, help="repetitions of each measurement")
     args = parser.parse_args()
 
-    ensure_database(os.environ["DATABASE_URL"])
+    ensure_database(os.environ["DATABASE_URL"], who="tree_bench")
 
     import django
 
