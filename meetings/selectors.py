@@ -88,6 +88,12 @@ def resolution_get_for_user(*, user, pk) -> Resolution:
         raise Http404(_("没有找到该决议。")) from None
 
 
+def action_items_of(*, resolution: Resolution) -> QuerySet[ActionItem]:
+    """A resolution's action items with their items and units. `resolution` must come from
+    resolution_get_for_user."""
+    return ActionItem.objects.filter(resolution_id=resolution.pk).select_related("item", "unit").order_by("pk")
+
+
 def meeting_agenda(*, meeting: Meeting) -> QuerySet[Proposal]:
     """The proposals on a meeting's agenda, in the order they were scheduled."""
     return meeting.proposals.select_related("raised_by_unit", "raised_by_user").order_by("pk")

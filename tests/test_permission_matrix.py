@@ -67,6 +67,83 @@ def _item_route(action: str | None = None, methods=("post",)) -> Route:
     return Route(lambda t: {"pk": _item_a1(t).pk, "action": action}, methods)
 
 
+def _meeting_a1(t: Tree):
+    """A planned meeting of community A1 with both its units invited and one approved proposal."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from meetings.models import Meeting
+    from meetings.services import (
+        meeting_invite_units,
+        meeting_schedule,
+        proposal_review,
+        proposal_submit,
+    )
+
+    meeting = Meeting.objects.filter(alliance=t.community_a1).order_by("pk").first()
+    if meeting is None:
+        meeting = meeting_schedule(user=t.root, alliance=t.community_a1, title="锦霞社区例会",
+                                   starts_at=timezone.now() + dt.timedelta(days=1))
+        meeting_invite_units(user=t.root, meeting=meeting, units=[t.unit_a1, t.unit_a1_other])
+        proposal = proposal_submit(user=t.root, alliance=t.community_a1, title="加装电梯")
+        proposal_review(user=t.root, proposal=proposal, approve=True)
+    return meeting
+
+
+def _proposal_a1(t: Tree):
+    from meetings.models import Proposal
+
+    _meeting_a1(t)
+    return Proposal.objects.filter(alliance=t.community_a1).order_by("pk").first()
+
+
+def _resolution_a1(t: Tree):
+    """An adopted resolution of community A1 (its meeting in session, both units present)."""
+    from meetings.models import Resolution
+    from meetings.services import (
+        meeting_open,
+        meeting_record_attendance,
+        proposal_decide,
+        proposal_schedule,
+        vote_cast,
+    )
+
+    resolution = Resolution.objects.filter(alliance=t.community_a1).first()
+    if resolution is None:
+        meeting, proposal = _meeting_a1(t), _proposal_a1(t)
+        proposal_schedule(user=t.root, proposal=proposal, meeting=meeting)
+        meeting_open(user=t.root, meeting=meeting)
+        for unit in (t.unit_a1, t.unit_a1_other):
+            meeting_record_attendance(user=t.root, meeting=meeting, unit=unit, present=True)
+            vote_cast(user=t.root, proposal=proposal, unit=unit, choice="for")
+        resolution = proposal_decide(user=t.root, proposal=proposal)
+    return resolution
+
+
+def _pk_route(get, methods=("post",), payload=None) -> Route:
+    return Route(lambda t: {"pk": get(t).pk}, methods, payload=payload)
+
+
+def _meetings_state():
+    from meetings.models import (
+        ActionItem,
+        Attendance,
+        Invitation,
+        Meeting,
+        Proposal,
+        Resolution,
+        Vote,
+    )
+
+    return (
+        list(Meeting.objects.order_by("pk").values_list("pk", "status")),
+        list(Proposal.objects.order_by("pk").values_list("pk", "status", "meeting_id")),
+        list(Resolution.objects.order_by("pk").values_list("pk", "published")),
+        Invitation.objects.count(), Attendance.objects.count(), Vote.objects.count(), ActionItem.objects.count(),
+    )
+
+
 ROUTES: dict[str, Route] = {
     # pages
     "alliance-detail": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
@@ -104,6 +181,26 @@ ROUTES: dict[str, Route] = {
     "api:item-events": _item_route(methods=("get",)),
     **{f"api:item-{name}": _item_route() for name in (
         "claim", "start", "resolve", "reject", "escalate", "send-back", "confirm", "rate", "appeal", "decide")},
+    # meetings
+    "api:meeting-list": Route(lambda t: {}, ("get", "post"), list_id=lambda t: _meeting_a1(t).pk),
+    "api:meeting-detail": _pk_route(_meeting_a1, methods=("get",)),
+    "api:meeting-agenda": _pk_route(_meeting_a1, methods=("get",)),
+    "api:meeting-report-back": _pk_route(_meeting_a1, methods=("get",)),
+    "api:meeting-invite": _pk_route(_meeting_a1, payload=lambda t: {"units": [t.unit_a1.pk]}),
+    "api:meeting-open": _pk_route(_meeting_a1),
+    "api:meeting-attendance": _pk_route(_meeting_a1, payload=lambda t: {"unit": t.unit_a1.pk, "present": True}),
+    "api:meeting-close": _pk_route(_meeting_a1),
+    "api:proposal-list": Route(lambda t: {}, ("get", "post"), list_id=lambda t: _proposal_a1(t).pk),
+    "api:proposal-detail": _pk_route(_proposal_a1, methods=("get",)),
+    "api:proposal-review": _pk_route(_proposal_a1, payload=lambda t: {"approve": False, "reason": "不予审定"}),
+    "api:proposal-schedule": _pk_route(_proposal_a1, payload=lambda t: {"meeting": _meeting_a1(t).pk}),
+    "api:proposal-vote": _pk_route(_proposal_a1, payload=lambda t: {"unit": t.unit_a1.pk, "choice": "for"}),
+    "api:proposal-decide": _pk_route(_proposal_a1),
+    "api:resolution-list": Route(lambda t: {}, ("get",), list_id=lambda t: _resolution_a1(t).pk),
+    "api:resolution-detail": _pk_route(_resolution_a1, methods=("get",)),
+    "api:resolution-assign-actions": _pk_route(_resolution_a1, payload=lambda t: {
+        "actions": [{"unit": t.unit_a1.pk, "title": "越界事项"}]}),
+    "api:resolution-publish": _pk_route(_resolution_a1),
 }
 
 NEIGHBOURS = {
@@ -174,6 +271,7 @@ def test_neighbour_gets_404(name, neighbour, tree, client):
 
     items_before = list(Item.objects.order_by("pk").values_list("pk", "status", "alliance_id"))
     events_before = ItemEvent.objects.count()
+    meetings_before = _meetings_state()
     units_before = list(MemberUnit.objects.order_by("pk").values_list("pk", "name", "credit_code", "alliance_path"))
     memberships_before = list(Membership.objects.order_by("pk").values_list("pk", "role", "left_on"))
     paths_before = list(tree.district.__class__.objects.order_by("pk").values_list(
@@ -189,6 +287,7 @@ def test_neighbour_gets_404(name, neighbour, tree, client):
             assert response.status_code == 404, (method, url, response.status_code)
     assert list(Item.objects.order_by("pk").values_list("pk", "status", "alliance_id")) == items_before
     assert ItemEvent.objects.count() == events_before
+    assert _meetings_state() == meetings_before
     assert list(MemberUnit.objects.order_by("pk").values_list(
         "pk", "name", "credit_code", "alliance_path")) == units_before
     assert list(Membership.objects.order_by("pk").values_list("pk", "role", "left_on")) == memberships_before

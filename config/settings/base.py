@@ -187,6 +187,10 @@ SPECTACULAR_SETTINGS = {
         "ItemStatusEnum": "tasks.models.Status",
         "ItemEventKindEnum": "tasks.models.EventKind",
         "RatingStatusEnum": "tasks.models.RatingStatus",
+        "MeetingKindEnum": "meetings.models.MeetingKind",
+        "MeetingStatusEnum": "meetings.models.MeetingStatus",
+        "ProposalStatusEnum": "meetings.models.ProposalStatus",
+        "VoteChoiceEnum": "meetings.models.VoteChoice",
     },
 }
 

@@ -1,0 +1,258 @@
+"""/api/v1/meetings/, /proposals/ and /resolutions/: scoped by the selectors, moved by the services.
+
+Every object a body names (an alliance, a unit, a meeting, an item) is fetched through its
+`*_get_for_user` selector, so an id outside the user's scope answers 404 like the one in the URL.
+"""
+
+import django_filters
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from alliance.api.base import ScopedViewSetMixin
+from alliance.selectors import alliance_get_for_user
+from meetings import selectors, services
+from meetings.models import (
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    Proposal,
+    ProposalStatus,
+    Resolution,
+)
+from members.selectors import liaison_unit_ids, member_unit_get_for_user
+from tasks.selectors import item_get_for_user
+
+from .serializers import (
+    ActionItemSerializer,
+    AssignActionsSerializer,
+    AttendanceInputSerializer,
+    AttendanceSerializer,
+    DecideSerializer,
+    InviteSerializer,
+    MeetingCreateSerializer,
+    MeetingSerializer,
+    ProposalCreateSerializer,
+    ProposalSerializer,
+    ResolutionSerializer,
+    ReviewSerializer,
+    ScheduleSerializer,
+    VoteInputSerializer,
+    VoteSerializer,
+)
+
+
+def _valid(serializer_class, request):
+    data = serializer_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    return data.validated_data
+
+
+def _unit(request, pk):
+    return member_unit_get_for_user(user=request.user, pk=pk)
+
+
+# --- meetings ------------------------------------------------------------------------------
+
+class MeetingFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=MeetingStatus.choices)
+    kind = django_filters.ChoiceFilter(choices=MeetingKind.choices)
+    alliance = django_filters.NumberFilter(field_name="alliance_id")
+    starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+
+    class Meta:
+        model = Meeting
+        fields = ["status", "kind", "alliance", "starts_after", "starts_before"]
+
+
+class MeetingViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                     mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Meetings (共同体会议): planned → in session → closed; each move is an action."""
+
+    scoped_selector = staticmethod(selectors.meeting_list)
+    serializer_class = MeetingSerializer
+    filterset_class = MeetingFilter
+
+    def _answer(self, meeting, code=status.HTTP_200_OK):
+        meeting = selectors.meeting_get_for_user(user=self.request.user, pk=meeting.pk)
+        return Response(MeetingSerializer(meeting).data, status=code)
+
+    @extend_schema(request=MeetingCreateSerializer, responses={201: MeetingSerializer})
+    def create(self, request, *args, **kwargs):
+        """Plan a meeting of an alliance (meeting_schedule)."""
+        values = dict(_valid(MeetingCreateSerializer, request))
+        alliance = alliance_get_for_user(user=request.user, pk=values.pop("alliance"))
+        joint = [alliance_get_for_user(user=request.user, pk=pk) for pk in values.pop("joint_alliances")]
+        meeting = services.meeting_schedule(user=request.user, alliance=alliance, joint_alliances=joint, **values)
+        return self._answer(meeting, status.HTTP_201_CREATED)
+
+    @extend_schema(request=InviteSerializer, responses={200: MeetingSerializer})
+    @action(detail=True, methods=["post"])
+    def invite(self, request, pk=None):
+        """Invite member units; they are the base of the quorum."""
+        meeting = self.get_object()
+        data = _valid(InviteSerializer, request)
+        units = [_unit(request, unit_pk) for unit_pk in data["units"]]
+        services.meeting_invite_units(user=request.user, meeting=meeting, units=units)
+        return self._answer(meeting)
+
+    @extend_schema(request=None, responses={200: MeetingSerializer})
+    @action(detail=True, methods=["post"])
+    def open(self, request, pk=None):
+        """开会: planned → in session."""
+        return self._answer(services.meeting_open(user=request.user, meeting=self.get_object()))
+
+    @extend_schema(request=AttendanceInputSerializer, responses={200: AttendanceSerializer})
+    @action(detail=True, methods=["post"])
+    def attendance(self, request, pk=None):
+        """签到: record an invited unit present or absent."""
+        meeting = self.get_object()
+        data = _valid(AttendanceInputSerializer, request)
+        attendance = services.meeting_record_attendance(
+            user=request.user, meeting=meeting, unit=_unit(request, data["unit"]), present=data["present"])
+        return Response(AttendanceSerializer(attendance).data)
+
+    @extend_schema(request=None, responses={200: MeetingSerializer})
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """散会: in session → closed; undecided proposals go back to the approved list."""
+        return self._answer(services.meeting_close(user=request.user, meeting=self.get_object()))
+
+    @extend_schema(responses={200: ProposalSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def agenda(self, request, pk=None):
+        """The proposals on the meeting's agenda."""
+        return Response(ProposalSerializer(selectors.meeting_agenda(meeting=self.get_object()), many=True).data)
+
+    @extend_schema(responses={200: ActionItemSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="report-back")
+    def report_back(self, request, pk=None):
+        """通报: action items of earlier resolutions still open or finished since the previous meeting."""
+        items = selectors.report_back_items(meeting=self.get_object())
+        return Response(ActionItemSerializer(items, many=True).data)
+
+
+# --- proposals -----------------------------------------------------------------------------
+
+class ProposalFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ProposalStatus.choices)
+    alliance = django_filters.NumberFilter(field_name="alliance_id")
+    meeting = django_filters.NumberFilter(field_name="meeting_id")
+
+    class Meta:
+        model = Proposal
+        fields = ["status", "alliance", "meeting"]
+
+
+class ProposalViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                      mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Proposals (议题): submitted → approved | returned → scheduled → decided."""
+
+    scoped_selector = staticmethod(selectors.proposal_list)
+    serializer_class = ProposalSerializer
+    filterset_class = ProposalFilter
+
+    def _answer(self, proposal, code=status.HTTP_200_OK):
+        proposal = selectors.proposal_get_for_user(user=self.request.user, pk=proposal.pk)
+        return Response(ProposalSerializer(proposal).data, status=code)
+
+    @extend_schema(request=ProposalCreateSerializer, responses={201: ProposalSerializer})
+    def create(self, request, *args, **kwargs):
+        """提出议题: for the initiating organisation (no unit) or a liaison's own unit."""
+        values = dict(_valid(ProposalCreateSerializer, request))
+        alliance = alliance_get_for_user(user=request.user, pk=values.pop("alliance"))
+        unit_pk, item_pk = values.pop("unit"), values.pop("source_item")
+        unit = _unit(request, unit_pk) if unit_pk is not None else None
+        item = item_get_for_user(user=request.user, pk=item_pk) if item_pk is not None else None
+        proposal = services.proposal_submit(user=request.user, alliance=alliance, unit=unit, source_item=item,
+                                            **values)
+        return self._answer(proposal, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReviewSerializer, responses={200: ProposalSerializer})
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """审定: approve, or return with a reason."""
+        proposal = self.get_object()
+        data = _valid(ReviewSerializer, request)
+        return self._answer(services.proposal_review(user=request.user, proposal=proposal, **data))
+
+    @extend_schema(request=ScheduleSerializer, responses={200: ProposalSerializer})
+    @action(detail=True, methods=["post"])
+    def schedule(self, request, pk=None):
+        """Put an approved proposal on a planned meeting's agenda."""
+        proposal = self.get_object()
+        data = _valid(ScheduleSerializer, request)
+        meeting = selectors.meeting_get_for_user(user=request.user, pk=data["meeting"])
+        return self._answer(services.proposal_schedule(user=request.user, proposal=proposal, meeting=meeting))
+
+    @extend_schema(request=VoteInputSerializer, responses={200: VoteSerializer})
+    @action(detail=True, methods=["post"])
+    def vote(self, request, pk=None):
+        """One unit, one vote; a liaison of a single unit may leave the unit out."""
+        proposal = self.get_object()
+        data = _valid(VoteInputSerializer, request)
+        unit_pk = data["unit"]
+        if unit_pk is None:
+            own = liaison_unit_ids(request.user)
+            if len(own) != 1:
+                raise serializers.ValidationError({"unit": [_("请选择投票的成员单位。")]})
+            unit_pk = next(iter(own))
+        vote = services.vote_cast(user=request.user, proposal=proposal, unit=_unit(request, unit_pk),
+                                  choice=data["choice"])
+        return Response(VoteSerializer(vote).data)
+
+    @extend_schema(request=DecideSerializer, responses={201: ResolutionSerializer})
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        """Close the vote and record the resolution (adopted or not)."""
+        proposal = self.get_object()
+        data = _valid(DecideSerializer, request)
+        resolution = services.proposal_decide(user=request.user, proposal=proposal, text=data["text"])
+        resolution = selectors.resolution_get_for_user(user=request.user, pk=resolution.pk)
+        return Response(ResolutionSerializer(resolution).data, status=status.HTTP_201_CREATED)
+
+
+# --- resolutions ---------------------------------------------------------------------------
+
+class ResolutionFilter(django_filters.FilterSet):
+    alliance = django_filters.NumberFilter(field_name="alliance_id")
+    meeting = django_filters.NumberFilter(field_name="meeting_id")
+    adopted = django_filters.BooleanFilter()
+    published = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Resolution
+        fields = ["alliance", "meeting", "adopted", "published"]
+
+
+class ResolutionViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                        viewsets.GenericViewSet):
+    """Resolutions (决议): the outcome of each decided proposal, its action items and publication."""
+
+    scoped_selector = staticmethod(selectors.resolution_list)
+    serializer_class = ResolutionSerializer
+    filterset_class = ResolutionFilter
+
+    @extend_schema(request=AssignActionsSerializer, responses={201: ActionItemSerializer(many=True)})
+    @action(detail=True, methods=["post"], url_path="assign-actions")
+    def assign_actions(self, request, pk=None):
+        """Turn an adopted resolution's actions into items assigned to member units."""
+        resolution = self.get_object()
+        data = _valid(AssignActionsSerializer, request)
+        actions = [services.Action(unit=_unit(request, a["unit"]), title=a["title"],
+                                   description=a["description"], category=a["category"])
+                   for a in data["actions"]]
+        created = services.resolution_assign_actions(user=request.user, resolution=resolution, actions=actions)
+        rows = selectors.action_items_of(resolution=resolution).filter(pk__in=[a.pk for a in created])
+        return Response(ActionItemSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: ResolutionSerializer})
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """公开: publish an adopted resolution, once."""
+        resolution = services.resolution_publish(user=request.user, resolution=self.get_object())
+        resolution = selectors.resolution_get_for_user(user=request.user, pk=resolution.pk)
+        return Response(ResolutionSerializer(resolution).data)
