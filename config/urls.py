@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("alliance.urls")),
     path("", include("members.urls")),
     path("", include("tasks.urls")),
+    path("", include("meetings.urls")),
 ]

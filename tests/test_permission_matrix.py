@@ -182,6 +182,13 @@ ROUTES: dict[str, Route] = {
     **{f"api:item-{name}": _item_route() for name in (
         "claim", "start", "resolve", "reject", "escalate", "send-back", "confirm", "rate", "appeal", "decide")},
     # meetings
+    "meeting-list": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
+    "meeting-create": Route(lambda t: {"pk": t.community_a1.pk}),
+    "meeting-detail": _pk_route(_meeting_a1, methods=("get",)),
+    "meeting-action": Route(lambda t: {"pk": _meeting_a1(t).pk, "action": "open"}, ("post",)),
+    "proposal-create": Route(lambda t: {"pk": t.community_a1.pk}),
+    "proposal-detail": _pk_route(_proposal_a1, methods=("get",)),
+    "proposal-action": Route(lambda t: {"pk": _proposal_a1(t).pk, "action": "schedule"}, ("post",)),
     "api:meeting-list": Route(lambda t: {}, ("get", "post"), list_id=lambda t: _meeting_a1(t).pk),
     "api:meeting-detail": _pk_route(_meeting_a1, methods=("get",)),
     "api:meeting-agenda": _pk_route(_meeting_a1, methods=("get",)),

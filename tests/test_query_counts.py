@@ -175,6 +175,9 @@ def _later_meeting(tree):
 
 
 MEETING_PAGES = {
+    "meeting list": ("meeting-list", lambda t: {"pk": t.community_a1.pk}),
+    "meeting detail": ("meeting-detail", lambda t: {"pk": _later_meeting(t).pk}),
+    "proposal detail": ("proposal-detail", lambda t: {"pk": _later_meeting(t).proposals.order_by("pk").first().pk}),
     "api meetings": ("api:meeting-list", lambda t: {}),
     "api proposals": ("api:proposal-list", lambda t: {}),
     "api resolutions": ("api:resolution-list", lambda t: {}),
