@@ -164,8 +164,10 @@ def _tenant_owned(model, *, owner: Alliance, **fields):
 @transaction.atomic
 def meeting_schedule(*, user, alliance: Alliance, title: str, starts_at: dt.datetime,
                      kind: str = MeetingKind.REGULAR, ends_at: dt.datetime | None = None, place: str = "",
-                     agenda: str = "", convener=None, joint_alliances: Iterable[Alliance] = ()) -> Meeting:
-    """Plan a meeting of the alliance; a joint meeting (联席) names the other alliances taking part."""
+                     agenda: str = "", convener=None, joint_alliances: Iterable[Alliance] = (),
+                     units: Iterable[MemberUnit] = ()) -> Meeting:
+    """Plan a meeting of the alliance; a joint meeting (联席) names the other alliances taking part.
+    `units`, if given, are invited at once, in the same transaction (all or nothing)."""
     require_permission(user=user, alliance=alliance, perm=HANDLE_ITEMS)
     errors: dict[str, list[str]] = {}
     try:
@@ -199,6 +201,9 @@ def meeting_schedule(*, user, alliance: Alliance, title: str, starts_at: dt.date
     meeting.save()
     if joint:
         meeting.joint_alliances.set(joint)
+    units = list(units)
+    if units:
+        meeting_invite_units(user=user, meeting=meeting, units=units)
     return meeting
 
 
@@ -365,7 +370,7 @@ def proposal_schedule(*, user, proposal: Proposal, meeting: Meeting) -> Proposal
 # --- voting --------------------------------------------------------------------------------
 
 @transaction.atomic
-def vote_cast(*, user, proposal: Proposal, unit: MemberUnit, choice: str) -> Vote:
+def vote_cast(*, user, proposal: Proposal, unit: MemberUnit | None, choice: str) -> Vote:
     """One unit, one vote: cast by the unit's liaison (or recorded by the secretary for a unit in
     the room) while the meeting is in session, for an invited unit that is present. Voting again
     replaces the unit's vote until the vote is closed by proposal_decide.
@@ -375,6 +380,13 @@ def vote_cast(*, user, proposal: Proposal, unit: MemberUnit, choice: str) -> Vot
     """
     if not proposal_list(user=user).filter(pk=proposal.pk).exists():
         raise Http404(_("没有找到该议题。"))
+    if unit is None:
+        # A liaison who speaks for one invited unit need not name it.
+        invited = set(Invitation.objects.filter(meeting_id=proposal.meeting_id).values_list("unit_id", flat=True))
+        own_invited = sorted(liaison_unit_ids(user) & invited)
+        if len(own_invited) != 1:
+            raise ValidationError({"unit": [_("请选择投票的成员单位。")]})
+        unit = MemberUnit.objects.get(pk=own_invited[0])
     own = unit.pk in liaison_unit_ids(user)
     if not own and not user_scope(user).allows(HANDLE_ITEMS, proposal.alliance_path):
         raise PermissionDenied(_("只能以本单位名义投票。"))

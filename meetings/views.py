@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from alliance.roles import HANDLE_ITEMS
 from alliance.selectors import alliance_breadcrumb, alliance_get_for_user, user_scope
+from alliance.services import require_permission
 from members.models import MemberUnit
 from members.selectors import (
     alliance_memberships,
@@ -68,17 +68,14 @@ def _alliance_units(user, alliance):
 @login_required
 def meeting_create(request, pk):
     alliance = alliance_get_for_user(user=request.user, pk=pk)
-    if not user_scope(request.user).allows(HANDLE_ITEMS, alliance.path):
-        raise PermissionDenied(_("只有本级书记或工作人员可以安排会议。"))
+    # The form is only for those the service will let through (the one rule: require_permission).
+    require_permission(user=request.user, alliance=alliance, perm=HANDLE_ITEMS)
     form = MeetingForm(request.POST or None, units=_alliance_units(request.user, alliance))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         units = list(data.pop("units"))
         try:
-            with transaction.atomic():
-                meeting = services.meeting_schedule(user=request.user, alliance=alliance, **data)
-                if units:
-                    services.meeting_invite_units(user=request.user, meeting=meeting, units=units)
+            meeting = services.meeting_schedule(user=request.user, alliance=alliance, units=units, **data)
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
                 for field, errors in exc.message_dict.items():
@@ -156,11 +153,8 @@ def meeting_action(request, pk, action):
                                      text=request.POST.get("text", ""))
         elif action == "vote":
             proposal = _proposal_on(request, meeting)
-            own = sorted(liaison_unit_ids(request.user) & set(meeting.invitations.values_list("unit_id", flat=True)))
-            unit_pk = request.POST.get("unit") or (own[0] if len(own) == 1 else None)
-            if unit_pk is None:
-                raise ValidationError(_("请选择投票的成员单位。"))
-            unit = member_unit_get_for_user(user=request.user, pk=unit_pk)
+            unit_pk = request.POST.get("unit")
+            unit = member_unit_get_for_user(user=request.user, pk=unit_pk) if unit_pk else None
             services.vote_cast(user=request.user, proposal=proposal, unit=unit,
                                choice=request.POST.get("choice", ""))
     except (ValidationError, PermissionDenied) as exc:

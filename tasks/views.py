@@ -21,6 +21,7 @@ from alliance.selectors import (
     alliance_get_for_user,
     user_scope,
 )
+from alliance.services import require_permission
 from members.selectors import liaison_unit_ids, member_unit_get_for_user
 
 from . import selectors, services
@@ -60,8 +61,8 @@ def item_inbox(request, pk):
 @login_required
 def item_create(request, pk):
     alliance = alliance_get_for_user(user=request.user, pk=pk)
-    if not user_scope(request.user).allows(HANDLE_ITEMS, alliance.path):
-        raise PermissionDenied(_("只有本级书记或工作人员可以登记事项。"))
+    # The form is only for those the service will let through (the one rule: require_permission).
+    require_permission(user=request.user, alliance=alliance, perm=HANDLE_ITEMS)
     form = ItemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

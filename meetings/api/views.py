@@ -5,9 +5,8 @@ Every object a body names (an alliance, a unit, a meeting, an item) is fetched t
 """
 
 import django_filters
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -22,7 +21,7 @@ from meetings.models import (
     ProposalStatus,
     Resolution,
 )
-from members.selectors import liaison_unit_ids, member_unit_get_for_user
+from members.selectors import member_unit_get_for_user
 from tasks.selectors import item_get_for_user
 
 from .serializers import (
@@ -194,14 +193,8 @@ class ProposalViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         """One unit, one vote; a liaison of a single unit may leave the unit out."""
         proposal = self.get_object()
         data = _valid(VoteInputSerializer, request)
-        unit_pk = data["unit"]
-        if unit_pk is None:
-            own = liaison_unit_ids(request.user)
-            if len(own) != 1:
-                raise serializers.ValidationError({"unit": [_("请选择投票的成员单位。")]})
-            unit_pk = next(iter(own))
-        vote = services.vote_cast(user=request.user, proposal=proposal, unit=_unit(request, unit_pk),
-                                  choice=data["choice"])
+        unit = _unit(request, data["unit"]) if data["unit"] is not None else None
+        vote = services.vote_cast(user=request.user, proposal=proposal, unit=unit, choice=data["choice"])
         return Response(VoteSerializer(vote).data)
 
     @extend_schema(request=DecideSerializer, responses={201: ResolutionSerializer})
