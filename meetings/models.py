@@ -83,6 +83,42 @@ class Meeting(TenantOwned):
         return self.title
 
 
+class MeetingRules(models.Model):
+    """An alliance's own meeting rules (议事规则); without a row the defaults below hold.
+
+    Quorum: more than quorum_numerator/quorum_denominator of the invited units present.
+    Ordinary matters pass with more than half of the units present voting for; major matters
+    (重大事项) with at least major_numerator/major_denominator of them.
+    """
+
+    alliance = models.OneToOneField(
+        Alliance, verbose_name=_("党建共同体"), on_delete=models.CASCADE, related_name="meeting_rules"
+    )
+    quorum_numerator = models.PositiveSmallIntegerField(_("法定人数(分子)"), default=1)
+    quorum_denominator = models.PositiveSmallIntegerField(_("法定人数(分母)"), default=2)
+    major_numerator = models.PositiveSmallIntegerField(_("重大事项通过比例(分子)"), default=2)
+    major_denominator = models.PositiveSmallIntegerField(_("重大事项通过比例(分母)"), default=3)
+    max_proxies_per_unit = models.PositiveSmallIntegerField(_("每个单位最多受托票数"), default=1)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("议事规则")
+        verbose_name_plural = pgettext_lazy("plural", "议事规则")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quorum_numerator__lt=models.F("quorum_denominator"), quorum_numerator__gt=0),
+                name="rules_quorum_fraction",
+            ),
+            models.CheckConstraint(
+                condition=Q(major_numerator__lte=models.F("major_denominator"), major_numerator__gt=0),
+                name="rules_major_fraction",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alliance_id}: {self.quorum_numerator}/{self.quorum_denominator}"
+
+
 class Invitation(TenantOwned):
     """A member unit invited to a meeting. The invited units are the base of the quorum."""
 
@@ -94,6 +130,9 @@ class Invitation(TenantOwned):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("邀请时间"), auto_now_add=True)
+    # Set by the e-mail tasks once sent, so that running them twice sends nothing twice.
+    notified_at = models.DateTimeField(_("通知时间"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("提醒时间"), null=True, blank=True)
 
     class Meta(TenantOwned.Meta):
         verbose_name = _("会议邀请")
@@ -132,12 +171,65 @@ class Attendance(TenantOwned):
         return f"{self.unit_id} @ {self.meeting_id}: {self.present}"
 
 
+class Proxy(TenantOwned):
+    """委托表决: for one meeting, a unit hands its vote to another invited unit. Recorded, visible."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="proxies")
+    from_unit = models.ForeignKey(
+        MemberUnit, verbose_name=_("委托单位"), on_delete=models.PROTECT, related_name="proxies_given"
+    )
+    to_unit = models.ForeignKey(
+        MemberUnit, verbose_name=_("受托单位"), on_delete=models.PROTECT, related_name="proxies_held"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("委托时间"), auto_now_add=True)
+
+    class Meta(TenantOwned.Meta):
+        verbose_name = _("委托表决")
+        verbose_name_plural = pgettext_lazy("plural", "委托表决")
+        ordering = ["meeting", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "from_unit"], name="proxy_once_per_unit_and_meeting"),
+            models.CheckConstraint(condition=~Q(from_unit=models.F("to_unit")), name="proxy_not_to_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_unit_id} → {self.to_unit_id} @ {self.meeting_id}"
+
+
+class ProposalAttachment(TenantOwned):
+    """A file attached to a proposal (材料)."""
+
+    proposal = models.ForeignKey("Proposal", on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("附件"), upload_to="proposals/%Y/%m/")
+    name = models.CharField(_("文件名"), max_length=200)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta(TenantOwned.Meta):
+        verbose_name = _("议题附件")
+        verbose_name_plural = pgettext_lazy("plural", "议题附件")
+        ordering = ["proposal", "pk"]
+        indexes = [  # the inherited name is too long for PostgreSQL's limit
+            models.Index(fields=["alliance_path"], name="meetings_attachment_apath",
+                         opclasses=["varchar_pattern_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ProposalStatus(models.TextChoices):
     SUBMITTED = "submitted", _("待审定")
     APPROVED = "approved", _("已审定")
     RETURNED = "returned", _("已退回")
     SCHEDULED = "scheduled", _("已列入议程")
     DECIDED = "decided", _("已表决")
+    MERGED = "merged", _("已合并")
 
 
 class Proposal(TenantOwned):
@@ -162,6 +254,12 @@ class Proposal(TenantOwned):
     status = models.CharField(
         _("状态"), max_length=16, choices=ProposalStatus.choices, default=ProposalStatus.SUBMITTED
     )
+    # A major matter (重大事项) needs the alliance's higher threshold (two thirds by default).
+    major = models.BooleanField(_("重大事项"), default=False)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("合并到"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="merged_proposals",
+    )
     returned_reason = models.TextField(_("退回理由"), blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -181,9 +279,13 @@ class Proposal(TenantOwned):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(meeting__isnull=True, status__in=["submitted", "approved", "returned"])
+                condition=Q(meeting__isnull=True, status__in=["submitted", "approved", "returned", "merged"])
                 | Q(meeting__isnull=False, status__in=["scheduled", "decided"]),
                 name="proposal_meeting_iff_scheduled",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="merged", merged_into__isnull=False) | (~Q(status="merged") & Q(merged_into__isnull=True)),
+                name="proposal_merged_has_target",
             ),
         ]
 
@@ -205,6 +307,11 @@ class Vote(TenantOwned):
         MemberUnit, verbose_name=_("成员单位"), on_delete=models.PROTECT, related_name="meeting_votes"
     )
     choice = models.CharField(_("表决意见"), max_length=8, choices=VoteChoice.choices)
+    # Set when the vote was cast by another unit holding this unit's proxy for the meeting.
+    proxy_unit = models.ForeignKey(
+        MemberUnit, verbose_name=_("代为表决单位"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="proxy_votes",
+    )
     cast_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("投票人"), on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
@@ -222,6 +329,11 @@ class Vote(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.choice} {self.proposal_id}"
+
+
+class PublishScope(models.TextChoices):
+    PARTY_MEMBERS = "party_members", _("仅党员")
+    EVERYONE = "everyone", _("全体居民")
 
 
 class Resolution(TenantOwned):
@@ -249,6 +361,9 @@ class Resolution(TenantOwned):
     decided_at = models.DateTimeField(_("表决时间"))
     published = models.BooleanField(_("已公开"), default=False)
     published_at = models.DateTimeField(_("公开时间"), null=True, blank=True)
+    publish_scope = models.CharField(
+        _("公开范围"), max_length=16, choices=PublishScope.choices, default=PublishScope.EVERYONE
+    )
 
     class Meta(TenantOwned.Meta):
         verbose_name = _("决议")

@@ -86,10 +86,12 @@ def _lock(item: Item) -> Item:
 def item_create(*, user, alliance: Alliance, title: str, source: str, description: str = "",
                 category: str = Category.OTHER, requester_name: str = "", requester_phone: str = "",
                 assignee_unit: MemberUnit | None = None, idempotency_key: str | None = None,
-                now: dt.datetime | None = None) -> tuple[Item, bool]:
+                now: dt.datetime | None = None, due_at: dt.datetime | None = None) -> tuple[Item, bool]:
     """Raise an item at `alliance`. With an idempotency key a retried create returns the first item.
 
-    Returns (item, created). `user` is None for a resident's public demand.
+    Returns (item, created). `user` is None for a resident's public demand or for work the system
+    raises itself (a commitment's due date). `due_at` overrides the SLA deadline where the date
+    was agreed beforehand (a resolution's action, a commitment).
     """
     if user is not None:
         scope = user_scope(user)
@@ -118,6 +120,8 @@ def item_create(*, user, alliance: Alliance, title: str, source: str, descriptio
         errors["requester_phone"] = [_("请留下联系电话,以便反馈办理结果。")]
     if assignee_unit is not None and assignee_unit.tenant_id != alliance.tenant_id:
         errors["assignee_unit"] = [_("承办单位不在本租户。")]
+    if due_at is not None and timezone.is_naive(due_at):
+        errors["due_at"] = [_("请填写有效的办理期限。")]
     if errors:
         raise ValidationError(errors)
     now = now or timezone.now()
@@ -129,7 +133,8 @@ def item_create(*, user, alliance: Alliance, title: str, source: str, descriptio
         requester_phone=(requester_phone or "").strip(), assignee_unit=assignee_unit,
         status=Status.NEW, created_by=user if user is not None and user.is_authenticated else None,
         idempotency_key=idempotency_key or None,
-        due_at=deadline_for(tenant_id=alliance.tenant_id, level=alliance.level, category=category, start=now),
+        due_at=due_at or deadline_for(tenant_id=alliance.tenant_id, level=alliance.level, category=category,
+                                      start=now),
     )
     try:
         with transaction.atomic():
