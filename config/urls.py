@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("members.urls")),
     path("", include("tasks.urls")),
     path("", include("meetings.urls")),
+    path("", include("agreements.urls")),
 ]

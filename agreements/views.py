@@ -1,0 +1,1 @@
+"""Agreement pages (HTML, thin): they call agreements.services and agreements.selectors."""
