@@ -1,5 +1,3 @@
-from django.urls import path
-
-from . import views  # noqa: F401 - pages are added here
+"""Agreement pages; the list is filled in by the views of each part."""
 
 urlpatterns: list = []
