@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from alliance.admin import ScopedAdmin
 
-from .models import Meeting, Proposal, Resolution
+from .models import Meeting, Proposal, ProposalAttachment, Proxy, Resolution
 
 
 class ReadOnlyScopedAdmin(ScopedAdmin):
@@ -39,3 +39,20 @@ class ResolutionAdmin(ReadOnlyScopedAdmin):
     search_fields = ("text",)
     list_select_related = ("alliance", "meeting")
     readonly_fields = [f.name for f in Resolution._meta.fields]
+
+
+@admin.register(Proxy)
+class ProxyAdmin(ReadOnlyScopedAdmin):
+    list_display = ("meeting", "from_unit", "to_unit", "created_at")
+    list_select_related = ("meeting", "from_unit", "to_unit")
+    readonly_fields = [f.name for f in Proxy._meta.fields]
+
+
+@admin.register(ProposalAttachment)
+class ProposalAttachmentAdmin(ReadOnlyScopedAdmin):
+    list_display = ("name", "proposal", "created_at")
+    list_select_related = ("proposal",)
+    search_fields = ("name",)
+    # MEDIA is never served: the file is downloaded through the proposal page, not from here.
+    exclude = ("file",)
+    readonly_fields = [f.name for f in ProposalAttachment._meta.fields if f.name != "file"]

@@ -36,6 +36,9 @@ class ProposalForm(forms.Form):
     body = forms.CharField(label=_("内容"), widget=forms.Textarea(attrs={"rows": 4}), required=False,
                            max_length=5000)
     unit = forms.TypedChoiceField(label=_("提出单位"), coerce=int, empty_value=None, required=False)
+    major = forms.BooleanField(label=_("重大事项"), required=False,
+                               help_text=_("重大事项须有实到单位的三分之二以上(按本共同体议事规则)赞成才能通过。"
+                                           "成员单位提出的议题由发起党组织在审定时确定。"))
 
     def __init__(self, *args, units, own_level, **kwargs):
         super().__init__(*args, **kwargs)
@@ -43,3 +46,18 @@ class ProposalForm(forms.Form):
         choices += [(u.pk, u.name) for u in units]
         self.fields["unit"].choices = choices
         self.fields["unit"].required = not own_level
+        if not own_level:  # only the initiating organisation marks a proposal major when raising it
+            del self.fields["major"]
+
+
+class MeetingRulesForm(forms.Form):
+    """议事规则: shape only; meeting_rules_update checks the fractions."""
+
+    quorum_numerator = forms.IntegerField(label=_("法定人数(分子)"), min_value=0, max_value=1000)
+    quorum_denominator = forms.IntegerField(label=_("法定人数(分母)"), min_value=0, max_value=1000,
+                                            help_text=_("出席单位须超过应到单位的这一比例,例如1/2。"))
+    major_numerator = forms.IntegerField(label=_("重大事项通过比例(分子)"), min_value=0, max_value=1000)
+    major_denominator = forms.IntegerField(label=_("重大事项通过比例(分母)"), min_value=0, max_value=1000,
+                                           help_text=_("重大事项须有实到单位的这一比例以上赞成,例如2/3。"))
+    max_proxies_per_unit = forms.IntegerField(label=_("每个单位最多受托票数"), min_value=0, max_value=1000,
+                                              help_text=_("0表示不允许委托表决。"))

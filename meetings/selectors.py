@@ -8,16 +8,38 @@ unit that raised it, and the liaisons of the units invited to the meeting it is 
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Case, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from alliance.roles import VIEW_ALL_UNITS
+from alliance.models import Alliance
+from alliance.roles import HANDLE_ITEMS, VIEW_ALL_UNITS
 from alliance.selectors import user_scope
-from members.selectors import liaison_unit_ids
+from members.models import Membership, MemberUnit
+from members.selectors import liaison_unit_ids, member_unit_list
 from tasks.models import OPEN_STATUSES
+from tasks.models import Status as ItemStatus
 
-from .models import ActionItem, Invitation, Meeting, MeetingStatus, Proposal, Resolution
+from .models import (
+    ActionItem,
+    Attendance,
+    Invitation,
+    Meeting,
+    MeetingRules,
+    MeetingStatus,
+    Proposal,
+    ProposalAttachment,
+    ProposalStatus,
+    Proxy,
+    PublishScope,
+    Resolution,
+    Vote,
+    VoteChoice,
+)
 
 
 def _visible_meetings_q(user) -> Q | None:
@@ -52,9 +74,14 @@ def meeting_get_for_user(*, user, pk) -> Meeting:
         raise Http404(_("没有找到该会议。")) from None
 
 
+def _attachments() -> Prefetch:
+    return Prefetch("attachments", queryset=ProposalAttachment.objects.order_by("pk"))
+
+
 def proposal_list(*, user) -> QuerySet[Proposal]:
     scope = user_scope(user)
-    qs = Proposal.objects.select_related("alliance", "raised_by_unit", "raised_by_user", "meeting")
+    qs = Proposal.objects.select_related(
+        "alliance", "raised_by_unit", "raised_by_user", "meeting", "merged_into").prefetch_related(_attachments())
     if scope.is_superuser:
         return qs
     q = scope.filter_q(VIEW_ALL_UNITS, path_field="alliance_path")
@@ -96,7 +123,8 @@ def action_items_of(*, resolution: Resolution) -> QuerySet[ActionItem]:
 
 def meeting_agenda(*, meeting: Meeting) -> QuerySet[Proposal]:
     """The proposals on a meeting's agenda, in the order they were scheduled."""
-    return meeting.proposals.select_related("raised_by_unit", "raised_by_user").order_by("pk")
+    return meeting.proposals.select_related("raised_by_unit", "raised_by_user").prefetch_related(
+        _attachments()).order_by("pk")
 
 
 def previous_meeting(*, meeting: Meeting) -> Meeting | None:
@@ -134,3 +162,388 @@ def report_back_items(*, meeting: Meeting) -> QuerySet[ActionItem]:
 
 def upcoming_meetings(*, user) -> QuerySet[Meeting]:
     return meeting_list(user=user).filter(status=MeetingStatus.PLANNED).order_by("starts_at", "pk")
+
+
+# --- the voting rules, who is present, proxies and votes (议事规则, 签到, 委托表决, 表决票) --------
+
+def meeting_rules_for(alliance: Alliance) -> MeetingRules:
+    """The alliance's meeting rules (议事规则), or the defaults (unsaved) where it has set none."""
+    rules = MeetingRules.objects.filter(alliance_id=alliance.pk).first()
+    return rules if rules is not None else MeetingRules(alliance=alliance)
+
+
+def present_unit_ids(*, attended: Iterable[int], proxies: Iterable[tuple[int, int]]) -> set[int]:
+    """The units counted present: those signed in, and those that handed their vote to a unit
+    signed in (`proxies` as (from_unit_id, to_unit_id)). Each unit counts once."""
+    present = set(attended)
+    return present | {from_id for from_id, to_id in proxies if to_id in present}
+
+
+def meeting_present_unit_ids(*, meeting_id: int) -> set[int]:
+    """Invited units present in person or by proxy: the base of the quorum and of the majority."""
+    attended = Attendance.objects.filter(
+        meeting_id=meeting_id, present=True,
+        unit_id__in=Invitation.objects.filter(meeting_id=meeting_id).values("unit_id"),
+    ).values_list("unit_id", flat=True)
+    proxies = Proxy.objects.filter(meeting_id=meeting_id).values_list("from_unit_id", "to_unit_id")
+    return present_unit_ids(attended=attended, proxies=proxies)
+
+
+def meeting_proxies(*, meeting: Meeting) -> QuerySet[Proxy]:
+    """Who holds whose vote at the meeting. `meeting` must come from meeting_get_for_user."""
+    return Proxy.objects.filter(meeting_id=meeting.pk).select_related("from_unit", "to_unit").order_by("pk")
+
+
+@dataclass
+class MeetingRoll:
+    """The attendance list of a meeting. Each invitation carries `present` (True, False or None:
+    not recorded), `representative` (the unit's named representative, or ""), `proxy` (the
+    proxy it gave, or None), `proxies_held` and `counted` (present in person or by proxy)."""
+
+    invitations: list[Invitation]
+    proxies: list[Proxy]
+    rules: MeetingRules
+    invited_count: int
+    present_count: int
+    proxy_count: int
+
+
+def meeting_roll(*, meeting: Meeting) -> MeetingRoll:
+    """Attendance, representatives and proxies of a meeting in four queries, whatever its size.
+    `meeting` must come from meeting_get_for_user."""
+    joint = Meeting.joint_alliances.through.objects.filter(meeting_id=meeting.pk).values("alliance_id")
+    # The meeting's own alliance first: its representative wins over a joint alliance's.
+    representative = (
+        Membership.objects.filter(unit_id=OuterRef("unit_id"), left_on__isnull=True)
+        .filter(Q(alliance_id=meeting.alliance_id) | Q(alliance_id__in=joint))
+        .exclude(representative="")
+        .order_by(Case(When(alliance_id=meeting.alliance_id, then=Value(0)), default=Value(1)), "pk")
+        .values("representative")[:1]
+    )
+    present = Attendance.objects.filter(meeting_id=meeting.pk, unit_id=OuterRef("unit_id")).values("present")[:1]
+    invitations = list(
+        Invitation.objects.filter(meeting_id=meeting.pk).select_related("unit")
+        .annotate(present=Subquery(present), representative=Subquery(representative))
+        .order_by("unit__name", "pk")
+    )
+    proxies = list(meeting_proxies(meeting=meeting))
+    given = {p.from_unit_id: p for p in proxies}
+    counted = present_unit_ids(attended=[i.unit_id for i in invitations if i.present],
+                               proxies=[(p.from_unit_id, p.to_unit_id) for p in proxies])
+    for invitation in invitations:
+        invitation.representative = invitation.representative or ""
+        invitation.proxy = given.get(invitation.unit_id)
+        invitation.proxies_held = [p for p in proxies if p.to_unit_id == invitation.unit_id]
+        invitation.counted = invitation.unit_id in counted
+    return MeetingRoll(
+        invitations=invitations, proxies=proxies, rules=meeting_rules_for(meeting.alliance),
+        invited_count=len(invitations), present_count=len(counted),
+        proxy_count=sum(1 for i in invitations if i.counted and not i.present),
+    )
+
+
+def meeting_voting_units(*, user, meeting: Meeting, roll: MeetingRoll) -> list[tuple[MemberUnit, MemberUnit | None]]:
+    """The units whose vote this user may cast at the meeting, as (unit, proxy holder or None):
+    a secretary or staff member records any unit counted present; a liaison casts its own
+    invited units' votes (unless they gave their proxy) and the votes its units hold by proxy."""
+    handler = user_scope(user).allows(HANDLE_ITEMS, meeting.alliance_path)
+    own = liaison_unit_ids(user)
+    held_by_own = {p.from_unit_id for p in roll.proxies if p.to_unit_id in own}
+    units = []
+    for invitation in roll.invitations:
+        holder = invitation.proxy.to_unit if invitation.proxy is not None else None
+        if handler:
+            if invitation.counted:
+                units.append((invitation.unit, holder))
+        elif (invitation.unit_id in own and holder is None) or invitation.unit_id in held_by_own:
+            units.append((invitation.unit, holder))
+    return units
+
+
+def meeting_unit_get_for_user(*, user, meeting: Meeting, pk) -> MemberUnit:
+    """A unit the user may name at the meeting: one it sees, or one invited to the meeting (a
+    liaison names the unit that is to hold its proxy). `meeting` must come from meeting_get_for_user."""
+    invited = Invitation.objects.filter(meeting_id=meeting.pk).values("unit_id")
+    try:
+        return MemberUnit.objects.filter(
+            Q(pk__in=member_unit_list(user=user).values("pk")) | Q(pk__in=invited)).get(pk=pk)
+    except (MemberUnit.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("没有找到该成员单位。")) from None
+
+
+def vote_unit_get_for_user(*, user, proposal: Proposal, pk) -> MemberUnit:
+    """A unit the user may name when voting on the proposal: one it sees, or one whose proxy a
+    unit of its own holds at the proposal's meeting. `proposal` must come from proposal_get_for_user."""
+    held = Proxy.objects.filter(
+        meeting_id=proposal.meeting_id, to_unit_id__in=sorted(liaison_unit_ids(user))).values("from_unit_id")
+    try:
+        return MemberUnit.objects.filter(
+            Q(pk__in=member_unit_list(user=user).values("pk")) | Q(pk__in=held)).get(pk=pk)
+    except (MemberUnit.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("没有找到该成员单位。")) from None
+
+
+def vote_list(*, user) -> QuerySet[Vote]:
+    """The votes on the proposals the user sees."""
+    qs = Vote.objects.select_related("proposal", "unit", "proxy_unit")
+    if user_scope(user).is_superuser:
+        return qs
+    return qs.filter(proposal_id__in=proposal_list(user=user).values("pk"))
+
+
+def vote_get_for_user(*, user, pk) -> Vote:
+    try:
+        return vote_list(user=user).get(pk=pk)
+    except (Vote.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("没有找到该表决票。")) from None
+
+
+def proposal_votes(*, proposal: Proposal) -> QuerySet[Vote]:
+    """Each unit's vote on a proposal. `proposal` must come from proposal_get_for_user."""
+    return Vote.objects.filter(proposal_id=proposal.pk).select_related("unit", "proxy_unit").order_by(
+        "unit__name", "pk")
+
+
+# --- merging and attachments ---------------------------------------------------------------
+
+MERGEABLE = (ProposalStatus.SUBMITTED, ProposalStatus.APPROVED)
+
+
+def proposal_merge_targets(*, user, proposal: Proposal) -> QuerySet[Proposal]:
+    """The proposals of the same alliance that `proposal` may be merged into (awaiting review or
+    approved, not itself)."""
+    return (
+        proposal_list(user=user).filter(alliance_id=proposal.alliance_id, status__in=MERGEABLE)
+        .exclude(pk=proposal.pk).order_by("-created_at", "-pk")
+    )
+
+
+def proposal_merged_from(*, user, proposal: Proposal) -> QuerySet[Proposal]:
+    """The proposals the user sees that were merged into `proposal`."""
+    return proposal_list(user=user).filter(merged_into_id=proposal.pk).order_by("pk")
+
+
+def proposal_attachment_get(*, proposal: Proposal, pk) -> ProposalAttachment:
+    """An attachment of a proposal the user sees (`proposal` from proposal_get_for_user): another
+    proposal's attachment is the same 404 as a missing one."""
+    try:
+        return ProposalAttachment.objects.get(proposal_id=proposal.pk, pk=pk)
+    except (ProposalAttachment.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("没有找到该附件。")) from None
+
+
+# --- what leaves the meeting: the report-back agenda, the minutes ---------------------------
+
+def report_back_for_new_meeting(*, alliance: Alliance, starts_at: dt.datetime,
+                                now: dt.datetime) -> QuerySet[ActionItem]:
+    """通报 for a meeting about to be planned at `starts_at`: the alliance's action items finished
+    (resolved or closed) since its previous meeting began, all of them if it had none, and those
+    overdue at `now` (still open past their due date). The caller has checked the alliance."""
+    previous = (
+        Meeting.objects.filter(alliance_id=alliance.pk, starts_at__lt=starts_at)
+        .order_by("-starts_at", "-pk").values_list("starts_at", flat=True).first()
+    )
+    finished = Q(item__status__in=(ItemStatus.RESOLVED, ItemStatus.CLOSED))
+    if previous is not None:
+        finished &= Q(item__resolved_at__gte=previous) | Q(item__resolved_at__isnull=True,
+                                                           item__closed_at__gte=previous)
+    overdue = Q(item__status__in=OPEN_STATUSES, item__due_at__lt=now)
+    return (
+        ActionItem.objects.filter(
+            tenant_id=alliance.tenant_id, resolution__alliance_id=alliance.pk,
+            resolution__meeting__starts_at__lt=starts_at,
+        )
+        .filter(finished | overdue)
+        .select_related("item", "unit")
+        .order_by("resolution__decided_at", "pk")
+    )
+
+
+def meeting_minutes(*, meeting: Meeting) -> dict:
+    """What the minutes (会议纪要) print, in a fixed number of queries whatever the meeting's size:
+    the roll (attendance per invited unit with its representative and proxies, the quorum's
+    counts and rules), the proposals with their tallies and resolutions, this meeting's action
+    items and the report-back. `meeting` must come from meeting_get_for_user."""
+    proposals = list(
+        meeting_agenda(meeting=meeting).select_related("resolution").annotate(
+            n_for=Count("votes", filter=Q(votes__choice=VoteChoice.FOR)),
+            n_against=Count("votes", filter=Q(votes__choice=VoteChoice.AGAINST)),
+            n_abstain=Count("votes", filter=Q(votes__choice=VoteChoice.ABSTAIN)),
+        )
+    )
+    for proposal in proposals:
+        resolution = getattr(proposal, "resolution", None)
+        if resolution is not None:  # the tally the vote was decided by, not a recount
+            proposal.n_for, proposal.n_against, proposal.n_abstain = (
+                resolution.votes_for, resolution.votes_against, resolution.votes_abstain)
+        proposal.decision = resolution
+    actions = list(
+        ActionItem.objects.filter(tenant_id=meeting.tenant_id, resolution__meeting_id=meeting.pk)
+        .select_related("item", "unit", "resolution__proposal").order_by("resolution__decided_at", "pk")
+    )
+    return {
+        "roll": meeting_roll(meeting=meeting),
+        "proposals": proposals,
+        "actions": actions,
+        "report_back": list(report_back_items(meeting=meeting)),
+    }
+
+
+# --- published resolutions (公开): public pages, no login ---------------------------------
+
+# An action item counts as done (已办结) once its item is resolved, confirmed or not.
+DONE_STATUSES = (ItemStatus.RESOLVED, ItemStatus.CLOSED)
+
+
+def public_scopes(*, user, tenant_id: int) -> list[str]:
+    """The publication scopes a visitor may read in a tenant.
+
+    What is published to everyone (全体居民) is for anyone, signed in or not. What is published to
+    party members only (仅党员) is for signed-in users of the same tenant: party members get accounts
+    of their own in a later issue; until then the tenant's secretaries, staff and liaisons are the
+    signed-in readers. A user of another tenant reads like an anonymous visitor.
+    """
+    scopes = [PublishScope.EVERYONE]
+    if getattr(user, "is_authenticated", False) and (user.is_superuser or user.tenant_id == tenant_id):
+        scopes.append(PublishScope.PARTY_MEMBERS)
+    return scopes
+
+
+def public_alliance_get(*, pk) -> Alliance:
+    """An active alliance for its public page; a missing or deactivated one is 404."""
+    try:
+        return Alliance.objects.get(pk=pk, is_active=True)
+    except (Alliance.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("没有找到该党建共同体。")) from None
+
+
+def public_resolution_list(*, user, alliance: Alliance) -> QuerySet[Resolution]:
+    """The alliance's published resolutions the visitor may read, newest first, each with its
+    meeting and the progress of its action items (actions_done of actions_total)."""
+    return (
+        Resolution.objects.filter(
+            tenant_id=alliance.tenant_id, alliance_id=alliance.pk, published=True, adopted=True,
+            publish_scope__in=public_scopes(user=user, tenant_id=alliance.tenant_id),
+        )
+        .select_related("meeting", "proposal")
+        .annotate(
+            actions_total=Count("action_items"),
+            actions_done=Count("action_items", filter=Q(action_items__item__status__in=DONE_STATUSES)),
+        )
+        .order_by("-published_at", "-pk")
+    )
+
+
+def public_resolution_get(*, user, pk) -> Resolution:
+    """One published resolution: unpublished, not adopted, of a deactivated alliance or outside
+    the visitor's scope is the same 404."""
+    try:
+        resolution = Resolution.objects.select_related("meeting", "proposal", "alliance").get(
+            pk=pk, published=True, adopted=True, alliance__is_active=True)
+    except (Resolution.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("没有找到该决议。")) from None
+    if resolution.publish_scope not in public_scopes(user=user, tenant_id=resolution.tenant_id):
+        raise Http404(_("没有找到该决议。"))
+    return resolution
+
+
+# --- the liaison's meetings (/my/meetings/) ------------------------------------------------
+# Each read starts from the units the user is liaison of: a user sees its own units' rows only.
+
+def liaison_invitations(*, user) -> QuerySet[Invitation]:
+    """The planned meetings the user's units are invited to, soonest first."""
+    return (
+        Invitation.objects.filter(unit_id__in=sorted(liaison_unit_ids(user)), meeting__status=MeetingStatus.PLANNED)
+        .select_related("meeting", "meeting__alliance", "unit")
+        .order_by("meeting__starts_at", "meeting_id", "unit__name", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class PendingVote:
+    meeting: Meeting
+    proposal: Proposal
+    unit: MemberUnit
+    # The user's unit that casts this vote as proxy (委托表决), or None for the unit's own vote.
+    holder: MemberUnit | None = None
+
+
+def liaison_votes_to_cast(*, user) -> list[PendingVote]:
+    """Proposals open to the vote at meetings in session that the user may still vote on: for its
+    units signed in there, and for the units whose proxy they hold; a unit that handed its own vote
+    to another is left out. Four queries, whatever the number of rows."""
+    own = sorted(liaison_unit_ids(user))
+    present = list(
+        Attendance.objects.filter(unit_id__in=own, present=True, meeting__status=MeetingStatus.IN_SESSION)
+        .select_related("unit").order_by("unit__name", "pk")
+    )
+    # meeting id → id of a unit the user votes for → (that unit, the own unit holding its proxy)
+    voters: dict[int, dict[int, tuple[MemberUnit, MemberUnit | None]]] = {}
+    for attendance in present:
+        voters.setdefault(attendance.meeting_id, {})[attendance.unit_id] = (attendance.unit, None)
+    proxies = list(
+        Proxy.objects.filter(meeting__status=MeetingStatus.IN_SESSION)
+        .filter(Q(to_unit_id__in=own) | Q(from_unit_id__in=own)).select_related("from_unit", "to_unit")
+    ) if own else []
+    for proxy in proxies:
+        if proxy.from_unit_id in own:
+            voters.get(proxy.meeting_id, {}).pop(proxy.from_unit_id, None)
+    for proxy in proxies:
+        if proxy.to_unit_id in voters.get(proxy.meeting_id, {}) and proxy.from_unit_id not in own:
+            voters[proxy.meeting_id][proxy.from_unit_id] = (proxy.from_unit, proxy.to_unit)
+    proposals = list(
+        Proposal.objects.filter(meeting_id__in=sorted(voters), status=ProposalStatus.SCHEDULED)
+        .select_related("meeting", "meeting__alliance").order_by("meeting__starts_at", "meeting_id", "pk")
+    )
+    unit_ids = sorted({unit_id for units in voters.values() for unit_id in units})
+    voted = set(
+        Vote.objects.filter(proposal_id__in=[p.pk for p in proposals], unit_id__in=unit_ids)
+        .values_list("proposal_id", "unit_id")
+    )
+    return [
+        PendingVote(meeting=p.meeting, proposal=p, unit=unit, holder=holder)
+        for p in proposals for unit, holder in voters[p.meeting_id].values() if (p.pk, unit.pk) not in voted
+    ]
+
+
+def liaison_past_invitations(*, user) -> QuerySet[Invitation]:
+    """The closed meetings the user's units were invited to, latest first."""
+    return (
+        Invitation.objects.filter(unit_id__in=sorted(liaison_unit_ids(user)), meeting__status=MeetingStatus.CLOSED)
+        .select_related("meeting", "meeting__alliance", "unit")
+        .order_by("-meeting__starts_at", "-meeting_id", "unit__name", "pk")
+    )
+
+
+def with_unit_votes(invitations: list[Invitation]) -> list[Invitation]:
+    """Sets `present` and `decisions` (each decided proposal's resolution with the unit's vote, or
+    None) on invitations of closed meetings: three queries for a whole page of them."""
+    meeting_ids = sorted({i.meeting_id for i in invitations})
+    unit_ids = sorted({i.unit_id for i in invitations})
+    resolutions = list(
+        Resolution.objects.filter(meeting_id__in=meeting_ids).select_related("proposal").order_by("decided_at", "pk")
+    )
+    votes = {
+        (v.proposal_id, v.unit_id): v
+        for v in Vote.objects.filter(proposal__meeting_id__in=meeting_ids, unit_id__in=unit_ids)
+    }
+    present = set(
+        Attendance.objects.filter(meeting_id__in=meeting_ids, unit_id__in=unit_ids, present=True)
+        .values_list("meeting_id", "unit_id")
+    )
+    for invitation in invitations:
+        invitation.present = (invitation.meeting_id, invitation.unit_id) in present
+        invitation.decisions = [
+            (r, votes.get((r.proposal_id, invitation.unit_id)))
+            for r in resolutions if r.meeting_id == invitation.meeting_id
+        ]
+    return invitations
+
+
+def liaison_proposals(*, user) -> QuerySet[Proposal]:
+    """The proposals raised by the user's units, newest first, with where each one stands."""
+    return (
+        Proposal.objects.filter(raised_by_unit_id__in=sorted(liaison_unit_ids(user)))
+        .select_related("alliance", "raised_by_unit", "meeting", "merged_into", "resolution")
+        .order_by("-created_at", "-pk")
+    )

@@ -1,8 +1,8 @@
 """Every change to meetings, proposals, votes and resolutions.
 
 Meeting: planned → in_session → closed.
-Proposal (议题): submitted → approved (审定) | returned (with a reason) → scheduled on a planned
-meeting → decided (the vote is closed and a Resolution records the outcome).
+Proposal (议题): submitted → approved (审定) | returned (with a reason) | merged into another →
+scheduled on a planned meeting → decided (the vote is closed and a Resolution records the outcome).
 The initiating organisation acts through the alliance's secretaries and staff (HANDLE_ITEMS);
 a member unit acts through its liaison. A user who cannot see the meeting or proposal gets 404,
 one who sees it but may not act 403; a move the state does not allow is a ValidationError and
@@ -12,18 +12,20 @@ changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.models import Alliance
-from alliance.roles import HANDLE_ITEMS, VIEW
+from alliance.roles import CHANGE, HANDLE_ITEMS, VIEW
 from alliance.selectors import user_scope
 from alliance.services import require_permission
 from members.models import Membership, MemberUnit
@@ -38,14 +40,25 @@ from .models import (
     Invitation,
     Meeting,
     MeetingKind,
+    MeetingRules,
     MeetingStatus,
     Proposal,
+    ProposalAttachment,
     ProposalStatus,
+    Proxy,
+    PublishScope,
     Resolution,
     Vote,
     VoteChoice,
 )
-from .selectors import meeting_list, proposal_list
+from .selectors import (
+    MERGEABLE,
+    meeting_list,
+    meeting_present_unit_ids,
+    meeting_rules_for,
+    proposal_list,
+    report_back_for_new_meeting,
+)
 
 MAX_TITLE = 200
 
@@ -58,20 +71,83 @@ class Outcome:
     adopted: bool
 
 
-def decide_outcome(*, invited: int, present: int, votes_for: int, votes_against: int,
-                   votes_abstain: int) -> Outcome:
-    """The one rule by which an alliance meeting decides.
+def has_quorum(*, invited: int, present: int, rules: MeetingRules | None = None) -> bool:
+    """Quorum (法定人数): more than quorum_numerator/quorum_denominator of the invited units are
+    present (present × den > invited × num; by default more than half)."""
+    rules = rules or MeetingRules()
+    return invited > 0 and present * rules.quorum_denominator > invited * rules.quorum_numerator
 
-    Quorum: more than half of the invited units are present (2 × present > invited); without
-    it nothing is decided. Majority: more than half of the votes cast are for it
-    (2 × for > for + against + abstain). An abstention is a vote cast that is not support, so it
-    counts like against; a tie is not adopted, and neither is a proposal nobody voted for.
-    Every unit counts once, whatever its rank or size.
+
+def decide_outcome(*, invited: int, present: int, votes_for: int, votes_against: int = 0,
+                   votes_abstain: int = 0, major: bool = False, rules: MeetingRules | None = None) -> Outcome:
+    """The one rule by which an alliance meeting decides (议事规则; `rules` of the alliance, or
+    the defaults).
+
+    Without a quorum (has_quorum) nothing is decided. An ordinary matter passes with a simple
+    majority of the units PRESENT (2 × for > present): votes against, abstentions and units
+    present that did not vote all count as not-for, so a tie is not adopted. A major matter
+    (重大事项) needs at least major_numerator/major_denominator of the units present
+    (for × den ≥ present × num; by default two thirds). `present` counts the units that handed
+    their vote to a unit present (委托表决). Every unit counts once, whatever its rank or size.
     """
-    quorum = invited > 0 and 2 * present > invited
-    cast = votes_for + votes_against + votes_abstain
-    adopted = quorum and 2 * votes_for > cast
-    return Outcome(quorum=quorum, adopted=adopted)
+    rules = rules or MeetingRules()
+    quorum = has_quorum(invited=invited, present=present, rules=rules)
+    if major:
+        passed = votes_for * rules.major_denominator >= present * rules.major_numerator
+    else:
+        passed = 2 * votes_for > present
+    return Outcome(quorum=quorum, adopted=quorum and votes_for > 0 and passed)
+
+
+def _no_quorum(*, invited: int, present: int, rules: MeetingRules) -> ValidationError:
+    return ValidationError(
+        _("出席单位未达到法定人数(应到%(invited)d个,实到%(present)d个,须超过应到单位的%(num)d/%(den)d),"
+          "不能表决。") % {"invited": invited, "present": present, "num": rules.quorum_numerator,
+                          "den": rules.quorum_denominator}
+    )
+
+
+RULES_MAX_DENOMINATOR = 100
+RULES_MAX_PROXIES = 10
+
+
+@transaction.atomic
+def meeting_rules_update(*, user, alliance: Alliance, quorum_numerator: int, quorum_denominator: int,
+                         major_numerator: int, major_denominator: int, max_proxies_per_unit: int) -> MeetingRules:
+    """议事规则: a secretary (or the district) sets the alliance's quorum, the threshold for major
+    matters and how many proxies one unit may hold. Not while one of its meetings is in session:
+    a vote is counted by the rules it was opened under."""
+    require_permission(user=user, alliance=alliance, perm=CHANGE)
+    values = {"quorum_numerator": quorum_numerator, "quorum_denominator": quorum_denominator,
+              "major_numerator": major_numerator, "major_denominator": major_denominator,
+              "max_proxies_per_unit": max_proxies_per_unit}
+    errors: dict[str, list[str]] = {}
+    for field, value in values.items():
+        if not isinstance(value, int) or isinstance(value, bool):
+            errors[field] = [_("请填写整数。")]
+    if not errors:
+        for field in ("quorum_denominator", "major_denominator"):
+            if not 1 <= values[field] <= RULES_MAX_DENOMINATOR:
+                errors[field] = [_("分母应是1到%(n)d之间的整数。") % {"n": RULES_MAX_DENOMINATOR}]
+        if "quorum_denominator" not in errors and not 0 < quorum_numerator < quorum_denominator:
+            errors["quorum_numerator"] = [_("法定人数的分子应大于0且小于分母(例如1/2:出席单位超过应到单位的半数)。")]
+        if "major_denominator" not in errors and not (
+                major_denominator <= 2 * major_numerator and major_numerator <= major_denominator):
+            errors["major_numerator"] = [_("重大事项的通过比例应在1/2到1之间(例如2/3:实到单位的三分之二以上赞成)。")]
+        if not 0 <= max_proxies_per_unit <= RULES_MAX_PROXIES:
+            errors["max_proxies_per_unit"] = [
+                _("每个单位最多受托票数应在0到%(n)d之间(0表示不允许委托表决)。") % {"n": RULES_MAX_PROXIES}]
+    if errors:
+        raise ValidationError(errors)
+    # The alliance row serialises two secretaries saving at once (the rules row may not exist yet).
+    Alliance.objects.select_for_update().filter(pk=alliance.pk).values_list("pk", flat=True).first()
+    if Meeting.objects.filter(alliance_id=alliance.pk, status=MeetingStatus.IN_SESSION).exists():
+        raise ValidationError(_("本共同体有正在进行的会议,散会后才能修改议事规则。"))
+    rules = MeetingRules.objects.filter(alliance_id=alliance.pk).first() or MeetingRules(alliance=alliance)
+    for field, value in values.items():
+        setattr(rules, field, value)
+    rules.save()
+    return rules
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -161,6 +237,27 @@ def _tenant_owned(model, *, owner: Alliance, **fields):
 
 # --- meetings ------------------------------------------------------------------------------
 
+def report_back_agenda(*, alliance: Alliance, starts_at: dt.datetime | None = None) -> str:
+    """The agenda a new meeting starts with (通报): the alliance's action items finished since its
+    previous meeting and those overdue, one line each; empty when there is nothing to report.
+    The caller has checked that the user runs the alliance's meetings."""
+    now = timezone.now()
+    actions = list(report_back_for_new_meeting(alliance=alliance, starts_at=starts_at or now, now=now))
+    if not actions:
+        return ""
+    finished = [a for a in actions if not a.item.is_open]
+    overdue = [a for a in actions if a.item.is_open]
+    lines = [_("一、通报上次会议决议事项办理情况")]
+    for n, action in enumerate(finished + overdue, start=1):
+        values = {"n": n, "title": action.item.title, "unit": action.unit.name,
+                  "due": timezone.localtime(action.item.due_at).strftime("%Y-%m-%d")}
+        if action.item.is_open:
+            lines.append(_("%(n)d. 【已超期】%(title)s(%(unit)s,期限%(due)s)") % values)
+        else:
+            lines.append(_("%(n)d. 【已办结】%(title)s(%(unit)s)") % values)
+    return "\n".join(lines)
+
+
 @transaction.atomic
 def meeting_schedule(*, user, alliance: Alliance, title: str, starts_at: dt.datetime,
                      kind: str = MeetingKind.REGULAR, ends_at: dt.datetime | None = None, place: str = "",
@@ -195,8 +292,9 @@ def meeting_schedule(*, user, alliance: Alliance, title: str, starts_at: dt.date
         raise ValidationError(errors)
     meeting = _tenant_owned(
         Meeting, owner=alliance, alliance=alliance, kind=kind, title=title, starts_at=starts_at, ends_at=ends_at,
-        place=(place or "").strip(), agenda=(agenda or "").strip(), convener=convener or user,
-        created_by=user, status=MeetingStatus.PLANNED,
+        place=(place or "").strip(),
+        agenda=(agenda or "").strip() or report_back_agenda(alliance=alliance, starts_at=starts_at),
+        convener=convener or user, created_by=user, status=MeetingStatus.PLANNED,
     )
     meeting.save()
     if joint:
@@ -232,6 +330,12 @@ def meeting_invite_units(*, user, meeting: Meeting, units: Iterable[MemberUnit])
         for u in units if u.pk not in already
     ]
     Invitation.objects.bulk_create(new)
+    if new:
+        # Imported late, as tasks.notifications does, so the modules never import each other at load.
+        from .tasks import send_meeting_invitations_task
+
+        meeting_id = meeting.pk
+        transaction.on_commit(lambda: send_meeting_invitations_task.delay(meeting_id))
     return new
 
 
@@ -253,8 +357,8 @@ def meeting_open(*, user, meeting: Meeting) -> Meeting:
 def meeting_record_attendance(*, user, meeting: Meeting, unit: MemberUnit, present: bool) -> Attendance:
     """签到: record an invited unit present or absent, before or during the meeting.
 
-    A unit that has voted on a proposal still open cannot be marked absent: only present units
-    vote, and the quorum is counted from the same rows.
+    A unit that has voted on a proposal still open (for itself or by proxy) cannot be marked
+    absent: only present units vote, and the quorum is counted from the same rows.
     """
     _require_meeting_handler(user, meeting)
     meeting = _lock_meeting(meeting)
@@ -262,8 +366,10 @@ def meeting_record_attendance(*, user, meeting: Meeting, unit: MemberUnit, prese
     if not meeting.invitations.filter(unit_id=unit.pk).exists():
         raise ValidationError({"unit": [_("“%(unit)s”未受邀参加本次会议。") % {"unit": unit.name}]})
     if not present and Vote.objects.filter(
-        proposal__meeting_id=meeting.pk, proposal__status=ProposalStatus.SCHEDULED, unit_id=unit.pk
+        Q(unit_id=unit.pk) | Q(proxy_unit_id=unit.pk),
+        proposal__meeting_id=meeting.pk, proposal__status=ProposalStatus.SCHEDULED,
     ).exists():
+        # Nor can a unit that cast votes it holds by proxy: those units count present through it.
         raise ValidationError({"unit": [_("“%(unit)s”已经对未结束表决的议题投票,不能登记为缺席。") % {
             "unit": unit.name}]})
     attendance = Attendance.objects.filter(meeting_id=meeting.pk, unit_id=unit.pk).first()
@@ -304,9 +410,11 @@ def meeting_close(*, user, meeting: Meeting) -> Meeting:
 
 @transaction.atomic
 def proposal_submit(*, user, alliance: Alliance, title: str, body: str = "", unit: MemberUnit | None = None,
-                    source_item: Item | None = None) -> Proposal:
+                    source_item: Item | None = None, major: bool = False) -> Proposal:
     """提出议题: without a unit, by a secretary or staff member for the initiating organisation;
-    with a unit, by that unit's liaison, and only for a unit that is a member of the alliance."""
+    with a unit, by that unit's liaison, and only for a unit that is a member of the alliance.
+    Only the initiating organisation marks its own proposal major (重大事项) when raising it; a
+    unit's proposal is marked at review."""
     scope = user_scope(user)
     if unit is None:
         require_permission(user=user, alliance=alliance, perm=HANDLE_ITEMS)
@@ -320,6 +428,8 @@ def proposal_submit(*, user, alliance: Alliance, title: str, body: str = "", uni
         if not member:
             raise ValidationError({"unit": [_("“%(unit)s”不是本共同体的成员单位。") % {"unit": unit.name}]})
     title = _clean_title(title)
+    if major and unit is not None:
+        raise ValidationError({"major": [_("成员单位提出的议题是否为重大事项,由发起党组织在审定时确定。")]})
     if source_item is not None and (
         source_item.tenant_id != alliance.tenant_id
         or not item_list(user=user).filter(pk=source_item.pk).exists()
@@ -327,15 +437,17 @@ def proposal_submit(*, user, alliance: Alliance, title: str, body: str = "", uni
         raise Http404(_("没有找到该事项。"))
     proposal = _tenant_owned(
         Proposal, owner=alliance, alliance=alliance, title=title, body=(body or "").strip(), raised_by_user=user,
-        raised_by_unit=unit, source_item=source_item, status=ProposalStatus.SUBMITTED,
+        raised_by_unit=unit, source_item=source_item, status=ProposalStatus.SUBMITTED, major=bool(major),
     )
     proposal.save()
     return proposal
 
 
 @transaction.atomic
-def proposal_review(*, user, proposal: Proposal, approve: bool, reason: str = "") -> Proposal:
-    """审定: the initiating organisation accepts a submitted proposal or returns it with a reason."""
+def proposal_review(*, user, proposal: Proposal, approve: bool, reason: str = "",
+                    major: bool | None = None) -> Proposal:
+    """审定: the initiating organisation accepts a submitted proposal or returns it with a reason,
+    and decides whether it is a major matter (重大事项, `major`; None leaves it as it is)."""
     _require_proposal_handler(user, proposal)
     proposal = _lock_proposal(proposal)
     _proposal_status(proposal, (ProposalStatus.SUBMITTED,), _("审定"))
@@ -344,9 +456,11 @@ def proposal_review(*, user, proposal: Proposal, approve: bool, reason: str = ""
         raise ValidationError({"reason": [_("请填写退回理由。")]})
     proposal.status = ProposalStatus.APPROVED if approve else ProposalStatus.RETURNED
     proposal.returned_reason = "" if approve else reason
+    if major is not None:
+        proposal.major = bool(major)
     proposal.reviewed_by = user
     proposal.reviewed_at = timezone.now()
-    proposal.save(update_fields=["status", "returned_reason", "reviewed_by", "reviewed_at", "updated_at"])
+    proposal.save(update_fields=["status", "returned_reason", "major", "reviewed_by", "reviewed_at", "updated_at"])
     return proposal
 
 
@@ -367,56 +481,147 @@ def proposal_schedule(*, user, proposal: Proposal, meeting: Meeting) -> Proposal
     return proposal
 
 
+@transaction.atomic
+def proposal_merge(*, user, proposal: Proposal, into: Proposal) -> Proposal:
+    """合并 (at review): the initiating organisation merges a proposal awaiting review or approved
+    into another of the same alliance; it is then "merged" and decided with the other. Proposals
+    merged into it earlier follow it, so a merge is never more than one link deep."""
+    _require_proposal_handler(user, proposal)
+    if not proposal_list(user=user).filter(pk=into.pk).exists():
+        raise Http404(_("没有找到该议题。"))
+    if proposal.pk == into.pk:
+        raise ValidationError({"into": [_("不能把议题合并到它自己。")]})
+    locked = {p.pk: p for p in Proposal.objects.select_for_update().filter(pk__in=[proposal.pk, into.pk])
+              .order_by("pk")}
+    proposal, into = locked[proposal.pk], locked[into.pk]
+    _proposal_status(proposal, MERGEABLE, _("合并"))
+    if into.alliance_id != proposal.alliance_id:
+        raise ValidationError({"into": [_("只能合并到本共同体的议题。")]})
+    if into.status == ProposalStatus.MERGED:
+        raise ValidationError({"into": [_("“%(title)s”已合并到其他议题,请选择合并后的议题。") % {"title": into.title}]})
+    if into.status not in MERGEABLE:
+        raise ValidationError({"into": [_("只能合并到待审定或已审定的议题,“%(title)s”当前状态为“%(status)s”。") % {
+            "title": into.title, "status": into.get_status_display()}]})
+    now = timezone.now()
+    Proposal.objects.filter(merged_into_id=proposal.pk).update(merged_into=into, updated_at=now)
+    proposal.status = ProposalStatus.MERGED
+    proposal.merged_into = into
+    proposal.reviewed_by = user
+    proposal.reviewed_at = now
+    proposal.save(update_fields=["status", "merged_into", "reviewed_by", "reviewed_at", "updated_at"])
+    return proposal
+
+
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+ATTACHMENT_EXTENSIONS = ("pdf", "doc", "docx", "xls", "xlsx", "jpg", "jpeg", "png")
+
+
+@transaction.atomic
+def proposal_attach(*, user, proposal: Proposal, uploaded_file) -> ProposalAttachment:
+    """材料: the raiser of a proposal (its user, or the liaison of its unit) or the initiating
+    organisation attaches a file (PDF, Word, Excel or an image, at most 10 MB) until the proposal
+    is decided or merged. The file is stored under a random name; it is served only through the
+    scoped download view, never from MEDIA_URL."""
+    if not proposal_list(user=user).filter(pk=proposal.pk).exists():
+        raise Http404(_("没有找到该议题。"))
+    raiser = proposal.raised_by_user_id == user.pk or (
+        proposal.raised_by_unit_id is not None and proposal.raised_by_unit_id in liaison_unit_ids(user))
+    if not raiser and not user_scope(user).allows(HANDLE_ITEMS, proposal.alliance_path):
+        raise PermissionDenied(_("只有议题的提出方或发起党组织可以上传材料。"))
+    proposal = _lock_proposal(proposal)
+    _proposal_status(proposal, (ProposalStatus.SUBMITTED, ProposalStatus.APPROVED, ProposalStatus.RETURNED,
+                                ProposalStatus.SCHEDULED), _("上传附件"))
+    if uploaded_file is None:
+        raise ValidationError({"file": [_("请选择要上传的文件。")]})
+    name = os.path.basename((uploaded_file.name or "").replace("\\", "/")).strip()
+    stem, dot, extension = name.rpartition(".")
+    extension = extension.lower() if dot else ""
+    if extension not in ATTACHMENT_EXTENSIONS:
+        raise ValidationError({"file": [_("只能上传PDF、Word、Excel或图片(jpg、png)文件。")]})
+    if not uploaded_file.size:
+        raise ValidationError({"file": [_("文件是空的。")]})
+    if uploaded_file.size > ATTACHMENT_MAX_BYTES:
+        raise ValidationError({"file": [_("文件不能超过%(mb)dMB。") % {"mb": ATTACHMENT_MAX_BYTES // (1024 * 1024)}]})
+    name = f"{stem.strip()[:190] or _('附件')}.{extension}"
+    attachment = ProposalAttachment(tenant_id=proposal.tenant_id, alliance_path=proposal.alliance_path,
+                                    proposal=proposal, name=name, uploaded_by=user)
+    attachment.file.save(f"{uuid.uuid4().hex}.{extension}", uploaded_file, save=False)
+    attachment.save()
+    return attachment
+
+
 # --- voting --------------------------------------------------------------------------------
+
+def _already_voted(unit: MemberUnit) -> ValidationError:
+    return ValidationError({"unit": [_("“%(unit)s”已经对该议题投票,不能重复投票或更改。") % {"unit": unit.name}]})
+
 
 @transaction.atomic
 def vote_cast(*, user, proposal: Proposal, unit: MemberUnit | None, choice: str) -> Vote:
-    """One unit, one vote: cast by the unit's liaison (or recorded by the secretary for a unit in
-    the room) while the meeting is in session, for an invited unit that is present. Voting again
-    replaces the unit's vote until the vote is closed by proposal_decide.
+    """One unit, one vote, cast once and never changed: by the unit's liaison, by the liaison of
+    the unit holding its proxy (委托表决, recorded in Vote.proxy_unit), or recorded by the
+    secretary for a unit in the room; while the meeting is in session and has its quorum, for an
+    invited unit that is present (or whose proxy holder is).
 
-    The proposal row is locked, so two votes of the same unit at once are serialised; the unique
-    (proposal, unit) constraint backs the rule.
+    The meeting row is locked, so two votes of the same unit at once are serialised and the second
+    is refused; the unique (proposal, unit) constraint, caught in a savepoint, backs the rule.
     """
     if not proposal_list(user=user).filter(pk=proposal.pk).exists():
         raise Http404(_("没有找到该议题。"))
+    own_units = liaison_unit_ids(user)
     if unit is None:
         # A liaison who speaks for one invited unit need not name it.
         invited = set(Invitation.objects.filter(meeting_id=proposal.meeting_id).values_list("unit_id", flat=True))
-        own_invited = sorted(liaison_unit_ids(user) & invited)
+        own_invited = sorted(own_units & invited)
         if len(own_invited) != 1:
             raise ValidationError({"unit": [_("请选择投票的成员单位。")]})
         unit = MemberUnit.objects.get(pk=own_invited[0])
-    own = unit.pk in liaison_unit_ids(user)
-    if not own and not user_scope(user).allows(HANDLE_ITEMS, proposal.alliance_path):
-        raise PermissionDenied(_("只能以本单位名义投票。"))
+    handler = user_scope(user).allows(HANDLE_ITEMS, proposal.alliance_path)
+    holds_proxy = bool(own_units) and proposal.meeting_id is not None and Proxy.objects.filter(
+        meeting_id=proposal.meeting_id, from_unit_id=unit.pk, to_unit_id__in=sorted(own_units)).exists()
+    if not (handler or unit.pk in own_units or holds_proxy):
+        raise PermissionDenied(_("只能以本单位的名义,或以委托本单位代为表决的单位的名义投票。"))
     meeting, proposal = _lock_meeting_and_proposal(proposal, _("投票"))
     if choice not in VoteChoice.values:
         raise ValidationError({"choice": [_("表决意见只能是赞成、反对或弃权。")]})
     if not meeting.invitations.filter(unit_id=unit.pk).exists():
         raise ValidationError({"unit": [_("“%(unit)s”未受邀参加本次会议,不能投票。") % {"unit": unit.name}]})
-    if not meeting.attendances.filter(unit_id=unit.pk, present=True).exists():
-        raise ValidationError({"unit": [_("“%(unit)s”未签到出席,不能投票。") % {"unit": unit.name}]})
-    vote = Vote.objects.select_for_update().filter(proposal_id=proposal.pk, unit_id=unit.pk).first()
-    if vote is None:
-        vote = _tenant_owned(Vote, owner=meeting.alliance, proposal=proposal, unit=unit, choice=choice,
-                             cast_by=user)
-        vote.save()
+    if Vote.objects.filter(proposal_id=proposal.pk, unit_id=unit.pk).exists():
+        raise _already_voted(unit)
+    proxy = Proxy.objects.filter(meeting_id=meeting.pk, from_unit_id=unit.pk).select_related("to_unit").first()
+    if proxy is None:
+        if not handler and unit.pk not in own_units:  # the proxy was revoked in the meantime
+            raise PermissionDenied(_("只能以本单位的名义,或以委托本单位代为表决的单位的名义投票。"))
+        if not meeting.attendances.filter(unit_id=unit.pk, present=True).exists():
+            raise ValidationError({"unit": [_("“%(unit)s”未签到出席,不能投票。") % {"unit": unit.name}]})
     else:
-        vote.choice = choice
-        vote.cast_by = user
-        vote.save(update_fields=["choice", "cast_by", "updated_at"])
+        if not handler and proxy.to_unit_id not in own_units:
+            raise ValidationError({"unit": [_("“%(unit)s”已委托“%(holder)s”代为表决;如要自行表决,请先撤销委托。") % {
+                "unit": unit.name, "holder": proxy.to_unit.name}]})
+        if not meeting.attendances.filter(unit_id=proxy.to_unit_id, present=True).exists():
+            raise ValidationError({"unit": [_("受托单位“%(holder)s”未签到出席,不能代为表决。") % {
+                "holder": proxy.to_unit.name}]})
+    rules = meeting_rules_for(meeting.alliance)
+    invited_count = meeting.invitations.count()
+    present_count = len(meeting_present_unit_ids(meeting_id=meeting.pk))
+    if not has_quorum(invited=invited_count, present=present_count, rules=rules):
+        raise _no_quorum(invited=invited_count, present=present_count, rules=rules)
+    vote = _tenant_owned(Vote, owner=meeting.alliance, proposal=proposal, unit=unit, choice=choice, cast_by=user,
+                         proxy_unit=proxy.to_unit if proxy is not None else None)
+    try:
+        with transaction.atomic():
+            vote.save()
+    except IntegrityError:
+        raise _already_voted(unit) from None
     return vote
 
 
 def proposal_tally(*, proposal: Proposal) -> dict[str, int]:
-    """Counts for the proposal's meeting and votes: invited, present, for, against, abstain."""
+    """Counts for the proposal's meeting and votes: invited, present (in person or by proxy), for,
+    against, abstain."""
     meeting_id = proposal.meeting_id
     invited = Invitation.objects.filter(meeting_id=meeting_id).count()
-    present = Attendance.objects.filter(
-        meeting_id=meeting_id, present=True, unit_id__in=Invitation.objects.filter(meeting_id=meeting_id)
-        .values("unit_id")
-    ).count()
+    present = len(meeting_present_unit_ids(meeting_id=meeting_id))
     votes = Vote.objects.filter(proposal_id=proposal.pk).aggregate(
         votes_for=Count("pk", filter=Q(choice=VoteChoice.FOR)),
         votes_against=Count("pk", filter=Q(choice=VoteChoice.AGAINST)),
@@ -427,18 +632,18 @@ def proposal_tally(*, proposal: Proposal) -> dict[str, int]:
 
 @transaction.atomic
 def proposal_decide(*, user, proposal: Proposal, text: str = "") -> Resolution:
-    """Close the vote: count it, apply `decide_outcome`, and record the Resolution.
+    """Close the vote: count it, apply `decide_outcome` with the alliance's rules (and the higher
+    threshold if the proposal is a major matter), and record the Resolution.
 
     Without a quorum nothing is decided and nothing changes; the proposal stays on the agenda.
     """
     _require_proposal_handler(user, proposal)
     meeting, proposal = _lock_meeting_and_proposal(proposal, _("表决"))
     tally = proposal_tally(proposal=proposal)
-    outcome = decide_outcome(**tally)
+    rules = meeting_rules_for(meeting.alliance)
+    outcome = decide_outcome(**tally, major=proposal.major, rules=rules)
     if not outcome.quorum:
-        raise ValidationError(
-            _("出席单位未超过应到单位的半数(应到%(invited)d个,实到%(present)d个),不能表决。") % tally
-        )
+        raise _no_quorum(invited=tally["invited"], present=tally["present"], rules=rules)
     now = timezone.now()
     resolution = _tenant_owned(
         Resolution, owner=meeting.alliance, alliance=meeting.alliance, proposal=proposal, meeting=meeting,
@@ -452,6 +657,79 @@ def proposal_decide(*, user, proposal: Proposal, text: str = "") -> Resolution:
     proposal.decided_at = now
     proposal.save(update_fields=["status", "decided_at", "updated_at"])
     return resolution
+
+
+# --- proxies (委托表决) -----------------------------------------------------------------------
+
+def _require_proxy_actor(user, meeting: Meeting, from_unit_id: int) -> None:
+    """404 where the user cannot see the meeting; 403 unless it runs the meeting or is the liaison
+    of the unit handing its vote over."""
+    if not meeting_list(user=user).filter(pk=meeting.pk).exists():
+        raise Http404(_("没有找到该会议。"))
+    if from_unit_id not in liaison_unit_ids(user) and not user_scope(user).allows(
+            HANDLE_ITEMS, meeting.alliance_path):
+        raise PermissionDenied(_("只有委托单位的联络员或发起党组织可以办理委托表决。"))
+
+
+@transaction.atomic
+def proxy_grant(*, user, meeting: Meeting, from_unit: MemberUnit, to_unit: MemberUnit) -> Proxy:
+    """委托表决: for one meeting, an invited unit hands its vote to another invited unit, by its
+    liaison or through the secretary, while the meeting is planned or in session and before it
+    has voted on a proposal still open. No chains: a unit that gave its proxy holds none, and one
+    holding proxies gives none. A unit holds at most the alliance's max_proxies_per_unit."""
+    _require_proxy_actor(user, meeting, from_unit.pk)
+    meeting = _lock_meeting(meeting)
+    _meeting_status(meeting, (MeetingStatus.PLANNED, MeetingStatus.IN_SESSION), _("办理委托表决"))
+    if from_unit.pk == to_unit.pk:
+        raise ValidationError({"to_unit": [_("不能委托本单位代为表决。")]})
+    invited = set(meeting.invitations.filter(unit_id__in=[from_unit.pk, to_unit.pk])
+                  .values_list("unit_id", flat=True))
+    for field, unit in (("from_unit", from_unit), ("to_unit", to_unit)):
+        if unit.pk not in invited:
+            raise ValidationError({field: [_("“%(unit)s”未受邀参加本次会议。") % {"unit": unit.name}]})
+    given = Proxy.objects.filter(meeting_id=meeting.pk, from_unit_id=from_unit.pk).select_related("to_unit").first()
+    if given is not None:
+        raise ValidationError({"from_unit": [_("“%(unit)s”已委托“%(holder)s”代为表决;如要改变,请先撤销原委托。") % {
+            "unit": from_unit.name, "holder": given.to_unit.name}]})
+    if Proxy.objects.filter(meeting_id=meeting.pk, to_unit_id=from_unit.pk).exists():
+        raise ValidationError({"from_unit": [_("“%(unit)s”已接受其他单位的委托,不能再委托他人(不能转委托)。") % {
+            "unit": from_unit.name}]})
+    if Proxy.objects.filter(meeting_id=meeting.pk, from_unit_id=to_unit.pk).exists():
+        raise ValidationError({"to_unit": [_("“%(unit)s”已将本单位的表决委托他人,不能再接受委托。") % {
+            "unit": to_unit.name}]})
+    rules = meeting_rules_for(meeting.alliance)
+    held = Proxy.objects.filter(meeting_id=meeting.pk, to_unit_id=to_unit.pk).count()
+    if rules.max_proxies_per_unit == 0:
+        raise ValidationError(_("本共同体的议事规则不允许委托表决。"))
+    if held >= rules.max_proxies_per_unit:
+        raise ValidationError({"to_unit": [_("“%(unit)s”已受托%(held)d票,每个单位最多受托%(max)d票。") % {
+            "unit": to_unit.name, "held": held, "max": rules.max_proxies_per_unit}]})
+    if Vote.objects.filter(proposal__meeting_id=meeting.pk, proposal__status=ProposalStatus.SCHEDULED,
+                           unit_id=from_unit.pk).exists():
+        raise ValidationError({"from_unit": [_("“%(unit)s”已经对未结束表决的议题投票,不能再委托。") % {
+            "unit": from_unit.name}]})
+    proxy = _tenant_owned(Proxy, owner=meeting.alliance, meeting=meeting, from_unit=from_unit, to_unit=to_unit,
+                          recorded_by=user)
+    proxy.save()
+    return proxy
+
+
+@transaction.atomic
+def proxy_revoke(*, user, proxy: Proxy) -> None:
+    """撤销委托: by the same people who may grant it, while the meeting is planned or in session and
+    no vote has been cast with the proxy (a vote once cast stands)."""
+    meeting = Meeting.objects.get(pk=proxy.meeting_id)
+    _require_proxy_actor(user, meeting, proxy.from_unit_id)
+    meeting = _lock_meeting(meeting)
+    _meeting_status(meeting, (MeetingStatus.PLANNED, MeetingStatus.IN_SESSION), _("撤销委托"))
+    proxy = Proxy.objects.filter(pk=proxy.pk).select_related("from_unit", "to_unit").first()
+    if proxy is None:
+        raise ValidationError(_("该委托已经撤销。"))
+    if Vote.objects.filter(proposal__meeting_id=meeting.pk, unit_id=proxy.from_unit_id,
+                           proxy_unit_id=proxy.to_unit_id).exists():
+        raise ValidationError(_("“%(holder)s”已经代“%(unit)s”投票,不能撤销委托。") % {
+            "holder": proxy.to_unit.name, "unit": proxy.from_unit.name})
+    proxy.delete()
 
 
 # --- resolutions ---------------------------------------------------------------------------
@@ -512,9 +790,12 @@ def resolution_assign_actions(*, user, resolution: Resolution, actions: Iterable
 
 
 @transaction.atomic
-def resolution_publish(*, user, resolution: Resolution) -> Resolution:
-    """公开: publish an adopted resolution for party members and residents; once only."""
+def resolution_publish(*, user, resolution: Resolution, scope: str = PublishScope.EVERYONE) -> Resolution:
+    """公开: publish an adopted resolution on the alliance's public page, once, to the scope the
+    secretary chooses: everyone (全体居民), or party members only (仅党员: signed-in users of the tenant)."""
     _require_resolution_handler(user, resolution)
+    if scope not in PublishScope.values:
+        raise ValidationError({"scope": [_("公开范围只能是“仅党员”或“全体居民”。")]})
     resolution = _lock_resolution(resolution)
     if not resolution.adopted:
         raise ValidationError(_("未通过的议题没有决议可以公开。"))
@@ -522,5 +803,6 @@ def resolution_publish(*, user, resolution: Resolution) -> Resolution:
         raise ValidationError(_("该决议已经公开。"))
     resolution.published = True
     resolution.published_at = timezone.now()
-    resolution.save(update_fields=["published", "published_at"])
+    resolution.publish_scope = scope
+    resolution.save(update_fields=["published", "published_at", "publish_scope"])
     return resolution

@@ -2,18 +2,23 @@
 its attendance, agenda, tallies and report-back, and raising and reviewing proposals.
 Thin: meetings.selectors read, meetings.services write."""
 
+import calendar
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from alliance.roles import HANDLE_ITEMS
+from alliance.pdf import qr_svg, render_pdf
+from alliance.roles import CHANGE, HANDLE_ITEMS
 from alliance.selectors import alliance_breadcrumb, alliance_get_for_user, user_scope
 from alliance.services import require_permission
 from members.models import MemberUnit
@@ -23,10 +28,12 @@ from members.selectors import (
     member_unit_get_for_user,
     member_unit_list,
 )
+from tasks.selectors import item_list
 
 from . import selectors, services
-from .forms import MeetingForm, ProposalForm
-from .models import MeetingStatus, ProposalStatus, VoteChoice
+from .forms import MeetingForm, MeetingRulesForm, ProposalForm
+from .ics import meeting_calendar
+from .models import MeetingStatus, ProposalStatus, PublishScope, VoteChoice
 
 PAGE_SIZE = 30
 
@@ -52,12 +59,82 @@ def meeting_list(request, pk):
     upcoming = meetings.exclude(status=MeetingStatus.CLOSED).order_by("starts_at", "pk")
     past = meetings.filter(status=MeetingStatus.CLOSED).order_by("-starts_at", "-pk")
     page = Paginator(past, PAGE_SIZE).get_page(request.GET.get("page"))
+    can_schedule = user_scope(request.user).allows(HANDLE_ITEMS, alliance.path)
+    public_url = request.build_absolute_uri(reverse("public-resolutions", kwargs={"pk": alliance.pk}))
     return render(request, "meetings/meeting_list.html", {
         "alliance": alliance, "breadcrumb": _crumbs(request, alliance),
         "upcoming": list(upcoming), "page": page,
-        "can_schedule": user_scope(request.user).allows(HANDLE_ITEMS, alliance.path),
+        "calendar": _month_calendar(meetings, request.GET.get("month", "")),
+        "can_schedule": can_schedule,
         "can_propose": _may_propose(request.user, alliance),
+        **_rules_context(request, alliance),
+        # For the secretary to print and put up: residents scan it to read the published resolutions.
+        "public_url": public_url, "public_qr": qr_svg(public_url, scale=5) if can_schedule else "",
     })
+
+
+def _rules_context(request, alliance) -> dict:
+    """议事规则 on the meeting list: shown to all who see the page, the form to those who may change it."""
+    rules = selectors.meeting_rules_for(alliance)
+    form = None
+    if user_scope(request.user).allows(CHANGE, alliance.path):
+        form = MeetingRulesForm(initial={f: getattr(rules, f) for f in MeetingRulesForm.base_fields})
+    return {"rules": rules, "rules_form": form}
+
+
+@login_required
+@require_POST
+def meeting_rules(request, pk):
+    """A secretary (or the district) sets the alliance's meeting rules (meeting_rules_update)."""
+    alliance = alliance_get_for_user(user=request.user, pk=pk)
+    require_permission(user=request.user, alliance=alliance, perm=CHANGE)
+    form = MeetingRulesForm(request.POST)
+    if form.is_valid():
+        try:
+            services.meeting_rules_update(user=request.user, alliance=alliance, **form.cleaned_data)
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, exc)
+        else:
+            messages.success(request, _("已保存议事规则。"))
+            return redirect("meeting-list", pk=alliance.pk)
+    for message in [*form.non_field_errors(), *(e for f in form.errors.values() for e in f)]:
+        messages.error(request, message)
+    return redirect(reverse("meeting-list", kwargs={"pk": alliance.pk}) + "#rules")
+
+
+def _month_calendar(meetings, month: str) -> dict:
+    """The month grid of ?month=YYYY-MM (this month when absent or malformed), Monday first, with
+    the month's meetings in their day cells: one query."""
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        if 2000 <= year <= 2100 and 1 <= number <= 12:
+            first = dt.date(year, number, 1)
+    except ValueError:
+        pass
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    previous = (first - dt.timedelta(days=1)).replace(day=1)
+    zone = timezone.get_current_timezone()
+    by_day: dict[dt.date, list] = {}
+    for meeting in meetings.filter(
+        starts_at__gte=dt.datetime.combine(first, dt.time.min, tzinfo=zone),
+        starts_at__lt=dt.datetime.combine(following, dt.time.min, tzinfo=zone),
+    ).order_by("starts_at", "pk"):
+        by_day.setdefault(timezone.localtime(meeting.starts_at).date(), []).append(meeting)
+    weeks = [
+        [{"date": day, "in_month": day.month == first.month, "today": day == today,
+          "meetings": by_day.get(day, [])} for day in week]
+        for week in calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    ]
+    return {
+        "month": first, "weeks": weeks, "count": sum(len(day) for day in by_day.values()),
+        "previous": f"{previous:%Y-%m}", "next": f"{following:%Y-%m}", "is_current": first == today.replace(day=1),
+    }
 
 
 def _alliance_units(user, alliance):
@@ -70,7 +147,9 @@ def meeting_create(request, pk):
     alliance = alliance_get_for_user(user=request.user, pk=pk)
     # The form is only for those the service will let through (the one rule: require_permission).
     require_permission(user=request.user, alliance=alliance, perm=HANDLE_ITEMS)
-    form = MeetingForm(request.POST or None, units=_alliance_units(request.user, alliance))
+    # 通报: the agenda starts from what was finished since the previous meeting and what is overdue.
+    initial = {} if request.method == "POST" else {"agenda": services.report_back_agenda(alliance=alliance)}
+    form = MeetingForm(request.POST or None, units=_alliance_units(request.user, alliance), initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         units = list(data.pop("units"))
@@ -94,12 +173,7 @@ def meeting_create(request, pk):
 def meeting_detail(request, pk):
     meeting = selectors.meeting_get_for_user(user=request.user, pk=pk)
     handler = user_scope(request.user).allows(HANDLE_ITEMS, meeting.alliance_path)
-    invitations = list(meeting.invitations.select_related("unit").order_by("unit__name", "pk"))
-    attendance = {a.unit_id: a.present for a in meeting.attendances.all()}
-    invited_ids = {i.unit_id for i in invitations}
-    for invitation in invitations:
-        invitation.present = attendance.get(invitation.unit_id)
-    present = sum(1 for i in invitations if i.present)
+    roll = selectors.meeting_roll(meeting=meeting)
     agenda = list(
         selectors.meeting_agenda(meeting=meeting).select_related("resolution").annotate(
             n_for=Count("votes", filter=Q(votes__choice=VoteChoice.FOR)),
@@ -107,11 +181,22 @@ def meeting_detail(request, pk):
             n_abstain=Count("votes", filter=Q(votes__choice=VoteChoice.ABSTAIN)),
         )
     )
-    voting_units = sorted(liaison_unit_ids(request.user) & invited_ids)
+    voting_units = selectors.meeting_voting_units(user=request.user, meeting=meeting, roll=roll)
     in_session = meeting.status == MeetingStatus.IN_SESSION
+    open_meeting = meeting.status in (MeetingStatus.PLANNED, MeetingStatus.IN_SESSION)
+    own = liaison_unit_ids(request.user)
+    # 委托表决: a liaison hands over the vote of its own invited units; the secretary of any of them.
+    proxy_from = [i.unit for i in roll.invitations if i.proxy is None and not i.proxies_held
+                  and (handler or i.unit_id in own)] if open_meeting else []
+    for proxy in roll.proxies:
+        proxy.can_revoke = open_meeting and (handler or proxy.from_unit_id in own)
     return render(request, "meetings/meeting_detail.html", {
         "meeting": meeting, "alliance": meeting.alliance, "breadcrumb": _crumbs(request, meeting.alliance),
-        "invitations": invitations, "invited_count": len(invitations), "present_count": present,
+        "invitations": roll.invitations, "invited_count": roll.invited_count, "present_count": roll.present_count,
+        "roll": roll, "proxies": roll.proxies, "proxy_from": proxy_from,
+        "proxy_to": [i.unit for i in roll.invitations if i.proxy is None] if proxy_from else [],
+        "quorum": services.has_quorum(invited=roll.invited_count, present=roll.present_count, rules=roll.rules),
+        "voting_units": voting_units,
         "agenda": agenda, "report_back": list(selectors.report_back_items(meeting=meeting)),
         "is_handler": handler, "in_session": in_session,
         "can_vote": in_session and bool(voting_units), "vote_choices": VoteChoice.choices,
@@ -120,10 +205,40 @@ def meeting_detail(request, pk):
     })
 
 
+@login_required
+def meeting_ics(request, pk):
+    """The meeting as an iCalendar file, for whoever sees the meeting."""
+    meeting = selectors.meeting_get_for_user(user=request.user, pk=pk)
+    response = HttpResponse(meeting_calendar(meeting=meeting), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.pk}.ics"'
+    return response
+
+
+@login_required
+def meeting_minutes(request, pk):
+    """会议纪要 as PDF: attendance, quorum, proposals with their tallies, resolutions, action items."""
+    meeting = selectors.meeting_get_for_user(user=request.user, pk=pk)
+    minutes = selectors.meeting_minutes(meeting=meeting)
+    roll = minutes["roll"]
+    quorum = services.has_quorum(invited=roll.invited_count, present=roll.present_count, rules=roll.rules)
+    pdf = render_pdf("pdf/meeting_minutes.html", {"meeting": meeting, "quorum": quorum, **minutes}, request=request)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="meeting-{meeting.pk}-minutes.pdf"'
+    return response
+
+
 MEETING_MESSAGES = {
     "open": _("会议已开始。"), "close": _("会议已结束。"), "attendance": _("已登记出席情况。"),
     "decide": _("已完成表决。"), "vote": _("已投票。"),
+    "proxy": _("已办理委托表决。"), "revoke-proxy": _("已撤销委托。"),
 }
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _proposal_on(request, meeting):
@@ -154,9 +269,22 @@ def meeting_action(request, pk, action):
         elif action == "vote":
             proposal = _proposal_on(request, meeting)
             unit_pk = request.POST.get("unit")
-            unit = member_unit_get_for_user(user=request.user, pk=unit_pk) if unit_pk else None
+            unit = selectors.vote_unit_get_for_user(user=request.user, proposal=proposal, pk=unit_pk) \
+                if unit_pk else None
             services.vote_cast(user=request.user, proposal=proposal, unit=unit,
                                choice=request.POST.get("choice", ""))
+        elif action == "proxy":
+            services.proxy_grant(
+                user=request.user, meeting=meeting,
+                from_unit=selectors.meeting_unit_get_for_user(user=request.user, meeting=meeting,
+                                                              pk=request.POST.get("from_unit")),
+                to_unit=selectors.meeting_unit_get_for_user(user=request.user, meeting=meeting,
+                                                            pk=request.POST.get("to_unit")))
+        elif action == "revoke-proxy":
+            proxy = selectors.meeting_proxies(meeting=meeting).filter(pk=_int(request.POST.get("proxy"))).first()
+            if proxy is None:
+                raise Http404(_("没有找到该委托。"))
+            services.proxy_revoke(user=request.user, proxy=proxy)
     except (ValidationError, PermissionDenied) as exc:
         _errors(request, exc)
     else:
@@ -216,17 +344,60 @@ def proposal_detail(request, pk):
         meetings = list(selectors.meeting_list(user=request.user).filter(
             alliance_id=proposal.alliance_id, status=MeetingStatus.PLANNED).order_by("starts_at", "pk"))
     resolution = None
+    actions = []
     if proposal.status == ProposalStatus.DECIDED:
         resolution = selectors.resolution_list(user=request.user).filter(proposal_id=proposal.pk).first()
+    if resolution is not None:
+        actions = list(selectors.action_items_of(resolution=resolution))
+    # The item it was raised from, for those who may open it (the link would 404 for the others).
+    source_item = None
+    if proposal.source_item_id is not None:
+        source_item = item_list(user=request.user).filter(pk=proposal.source_item_id).first()
     return render(request, "meetings/proposal_detail.html", {
+        **_proposal_extras(request, proposal, handler),
         "proposal": proposal, "alliance": proposal.alliance, "breadcrumb": _crumbs(request, proposal.alliance),
         "can_review": handler and proposal.status == ProposalStatus.SUBMITTED,
         "can_schedule": handler and proposal.status == ProposalStatus.APPROVED,
-        "meetings": meetings, "resolution": resolution,
+        "meetings": meetings, "resolution": resolution, "actions": actions, "source_item": source_item,
+        "can_publish": handler and resolution is not None and resolution.adopted and not resolution.published,
+        "publish_scopes": PublishScope.choices,
     })
 
 
-PROPOSAL_MESSAGES = {"review": _("已审定。"), "schedule": _("已列入会议议程。")}
+def _proposal_extras(request, proposal, handler) -> dict:
+    """重大事项, merging, attachments and each unit's vote on the proposal page."""
+    user = request.user
+    raiser = proposal.raised_by_user_id == user.pk or proposal.raised_by_unit_id in liaison_unit_ids(user)
+    can_merge = handler and proposal.status in selectors.MERGEABLE
+    merged_into = None
+    if proposal.merged_into_id is not None:  # a link only for those who may open it
+        merged_into = selectors.proposal_list(user=user).filter(pk=proposal.merged_into_id).first()
+    return {
+        "merged_into": merged_into,
+        "merged_from": list(selectors.proposal_merged_from(user=user, proposal=proposal)),
+        "can_merge": can_merge,
+        "merge_targets": list(selectors.proposal_merge_targets(user=user, proposal=proposal)) if can_merge else [],
+        "attachments": list(proposal.attachments.all()),
+        "can_attach": (handler or raiser) and proposal.status not in (ProposalStatus.DECIDED, ProposalStatus.MERGED),
+        "attachment_types": ", ".join(f".{e}" for e in services.ATTACHMENT_EXTENSIONS),
+        "votes": list(selectors.proposal_votes(proposal=proposal)) if proposal.meeting_id else [],
+    }
+
+
+@login_required
+def proposal_attachment(request, pk, attachment_pk):
+    """Download a proposal's attachment: only through the proposal's scope, never from MEDIA_URL."""
+    proposal = selectors.proposal_get_for_user(user=request.user, pk=pk)
+    attachment = selectors.proposal_attachment_get(proposal=proposal, pk=attachment_pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("没有找到该附件。")) from None
+    return FileResponse(handle, as_attachment=True, filename=attachment.name)
+
+
+PROPOSAL_MESSAGES = {"review": _("已审定。"), "schedule": _("已列入会议议程。"), "merge": _("已合并议题。"),
+                     "attach": _("已上传附件。")}
 
 
 @login_required
@@ -239,8 +410,16 @@ def proposal_action(request, pk, action):
         if action == "review":
             approve = request.POST.get("approve") == "yes"
             services.proposal_review(user=request.user, proposal=proposal, approve=approve,
-                                     reason=request.POST.get("reason", ""))
+                                     reason=request.POST.get("reason", ""),
+                                     major=request.POST.get("major") == "yes")
             message = _("已审定通过。") if approve else _("已退回。")
+        elif action == "merge":
+            into = selectors.proposal_get_for_user(user=request.user, pk=request.POST.get("into"))
+            services.proposal_merge(user=request.user, proposal=proposal, into=into)
+            message = PROPOSAL_MESSAGES[action]
+        elif action == "attach":
+            services.proposal_attach(user=request.user, proposal=proposal, uploaded_file=request.FILES.get("file"))
+            message = PROPOSAL_MESSAGES[action]
         else:
             meeting = selectors.meeting_get_for_user(user=request.user, pk=request.POST.get("meeting"))
             services.proposal_schedule(user=request.user, proposal=proposal, meeting=meeting)
@@ -250,3 +429,58 @@ def proposal_action(request, pk, action):
     else:
         messages.success(request, message)
     return redirect("proposal-detail", pk=proposal.pk)
+
+
+# --- publication (公开) --------------------------------------------------------------------
+
+@login_required
+@require_POST
+def resolution_publish(request, pk):
+    """The secretary publishes an adopted resolution, choosing who may read it."""
+    resolution = selectors.resolution_get_for_user(user=request.user, pk=pk)
+    try:
+        services.resolution_publish(user=request.user, resolution=resolution,
+                                    scope=request.POST.get("scope", PublishScope.EVERYONE))
+    except (ValidationError, PermissionDenied) as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, _("决议已公开。"))
+    return redirect("proposal-detail", pk=resolution.proposal_id)
+
+
+# The two public pages need no login; what they show depends on the visitor
+# (selectors.public_scopes): resolutions published to party members only are for signed-in users
+# of the same tenant, and 404 for everyone else.
+
+def public_resolutions(request, pk):
+    """亮出来: an alliance's published resolutions and how their action items are getting on."""
+    alliance = selectors.public_alliance_get(pk=pk)
+    resolutions = selectors.public_resolution_list(user=request.user, alliance=alliance)
+    page = Paginator(resolutions, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "meetings/public_resolutions.html", {"community": alliance, "page": page})
+
+
+def public_resolution(request, pk):
+    resolution = selectors.public_resolution_get(user=request.user, pk=pk)
+    return render(request, "meetings/public_resolution_detail.html", {
+        "resolution": resolution, "community": resolution.alliance,
+        "actions": list(selectors.action_items_of(resolution=resolution)), "now": timezone.now(),
+    })
+
+
+# --- the liaison's page --------------------------------------------------------------------
+
+@login_required
+def my_meetings(request):
+    """A liaison's meetings: invitations, votes still to cast, how its units voted, its proposals."""
+    past = Paginator(selectors.liaison_past_invitations(user=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    selectors.with_unit_votes(list(past))
+    proposals = Paginator(selectors.liaison_proposals(user=request.user), PAGE_SIZE).get_page(
+        request.GET.get("proposals"))
+    return render(request, "meetings/my_meetings.html", {
+        "is_liaison": bool(liaison_unit_ids(request.user)),
+        "invitations": list(selectors.liaison_invitations(user=request.user)),
+        "to_vote": selectors.liaison_votes_to_cast(user=request.user),
+        "page": past, "proposals": proposals,
+    })

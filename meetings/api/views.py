@@ -1,13 +1,17 @@
-"""/api/v1/meetings/, /proposals/ and /resolutions/: scoped by the selectors, moved by the services.
+"""/api/v1/meetings/, /proposals/, /votes/ and /resolutions/: scoped by the selectors, moved by the services.
 
 Every object a body names (an alliance, a unit, a meeting, an item) is fetched through its
 `*_get_for_user` selector, so an id outside the user's scope answers 404 like the one in the URL.
 """
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from alliance.api.base import ScopedViewSetMixin
@@ -20,6 +24,8 @@ from meetings.models import (
     Proposal,
     ProposalStatus,
     Resolution,
+    Vote,
+    VoteChoice,
 )
 from members.selectors import member_unit_get_for_user
 from tasks.selectors import item_get_for_user
@@ -27,17 +33,26 @@ from tasks.selectors import item_get_for_user
 from .serializers import (
     ActionItemSerializer,
     AssignActionsSerializer,
+    AttachmentUploadSerializer,
     AttendanceInputSerializer,
     AttendanceSerializer,
     DecideSerializer,
     InviteSerializer,
     MeetingCreateSerializer,
+    MeetingDetailSerializer,
     MeetingSerializer,
+    MergeSerializer,
+    ProposalAttachmentSerializer,
     ProposalCreateSerializer,
     ProposalSerializer,
+    ProxyInputSerializer,
+    ProxySerializer,
+    PublishSerializer,
     ResolutionSerializer,
     ReviewSerializer,
+    RevokeProxySerializer,
     ScheduleSerializer,
+    VoteCreateSerializer,
     VoteInputSerializer,
     VoteSerializer,
 )
@@ -87,6 +102,40 @@ class MeetingViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         joint = [alliance_get_for_user(user=request.user, pk=pk) for pk in values.pop("joint_alliances")]
         meeting = services.meeting_schedule(user=request.user, alliance=alliance, joint_alliances=joint, **values)
         return self._answer(meeting, status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: MeetingDetailSerializer})
+    def retrieve(self, request, *args, **kwargs):
+        """The meeting with its roll: invited units and their representatives, attendance, proxies
+        (who holds whose vote) and whether the quorum is there."""
+        meeting = self.get_object()
+        meeting.roll = selectors.meeting_roll(meeting=meeting)
+        meeting.quorum = services.has_quorum(invited=meeting.roll.invited_count,
+                                             present=meeting.roll.present_count, rules=meeting.roll.rules)
+        return Response(MeetingDetailSerializer(meeting).data)
+
+    @extend_schema(request=ProxyInputSerializer, responses={201: ProxySerializer})
+    @action(detail=True, methods=["post"])
+    def proxies(self, request, pk=None):
+        """委托表决: an invited unit hands its vote for this meeting to another invited unit."""
+        meeting = self.get_object()
+        data = _valid(ProxyInputSerializer, request)
+        units = {field: selectors.meeting_unit_get_for_user(user=request.user, meeting=meeting, pk=data[field])
+                 for field in ("from_unit", "to_unit")}
+        proxy = services.proxy_grant(user=request.user, meeting=meeting, **units)
+        proxy = selectors.meeting_proxies(meeting=meeting).get(pk=proxy.pk)
+        return Response(ProxySerializer(proxy).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RevokeProxySerializer, responses={204: None})
+    @action(detail=True, methods=["post"], url_path="revoke-proxy")
+    def revoke_proxy(self, request, pk=None):
+        """撤销委托: while no vote has been cast with it."""
+        meeting = self.get_object()
+        data = _valid(RevokeProxySerializer, request)
+        proxy = selectors.meeting_proxies(meeting=meeting).filter(from_unit_id=data["from_unit"]).first()
+        if proxy is None:
+            raise Http404(_("没有找到该委托。"))
+        services.proxy_revoke(user=request.user, proxy=proxy)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=InviteSerializer, responses={200: MeetingSerializer})
     @action(detail=True, methods=["post"])
@@ -193,9 +242,42 @@ class ProposalViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         """One unit, one vote; a liaison of a single unit may leave the unit out."""
         proposal = self.get_object()
         data = _valid(VoteInputSerializer, request)
-        unit = _unit(request, data["unit"]) if data["unit"] is not None else None
+        unit = selectors.vote_unit_get_for_user(user=request.user, proposal=proposal, pk=data["unit"]) \
+            if data["unit"] is not None else None
         vote = services.vote_cast(user=request.user, proposal=proposal, unit=unit, choice=data["choice"])
         return Response(VoteSerializer(vote).data)
+
+    @extend_schema(request=MergeSerializer, responses={200: ProposalSerializer})
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        """合并 (at review): merge this proposal into another of the same alliance."""
+        proposal = self.get_object()
+        data = _valid(MergeSerializer, request)
+        into = selectors.proposal_get_for_user(user=request.user, pk=data["into"])
+        return self._answer(services.proposal_merge(user=request.user, proposal=proposal, into=into))
+
+    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer},
+                   responses={201: ProposalAttachmentSerializer})
+    @action(detail=True, methods=["post"], url_path="attachments", parser_classes=[MultiPartParser, FormParser])
+    def attachments(self, request, pk=None):
+        """材料: attach a file (PDF, Word, Excel, JPEG, PNG; at most 10 MB) to the proposal."""
+        proposal = self.get_object()
+        attachment = services.proposal_attach(user=request.user, proposal=proposal,
+                                              uploaded_file=request.FILES.get("file"))
+        return Response(ProposalAttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(
+        response=OpenApiTypes.BINARY, description="The attached file.")})
+    @action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment_id>[0-9]+)",
+            url_name="attachment-download")
+    def attachment_download(self, request, pk=None, attachment_id=None):
+        """Download an attachment of the proposal."""
+        attachment = selectors.proposal_attachment_get(proposal=self.get_object(), pk=attachment_id)
+        try:
+            handle = attachment.file.open("rb")
+        except FileNotFoundError:
+            raise Http404(_("没有找到该附件。")) from None
+        return FileResponse(handle, as_attachment=True, filename=attachment.name)
 
     @extend_schema(request=DecideSerializer, responses={201: ResolutionSerializer})
     @action(detail=True, methods=["post"])
@@ -242,10 +324,47 @@ class ResolutionViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
         rows = selectors.action_items_of(resolution=resolution).filter(pk__in=[a.pk for a in created])
         return Response(ActionItemSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: ResolutionSerializer})
+    @extend_schema(request=PublishSerializer, responses={200: ResolutionSerializer})
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
-        """公开: publish an adopted resolution, once."""
-        resolution = services.resolution_publish(user=request.user, resolution=self.get_object())
+        """公开: publish an adopted resolution, once, to everyone or to party members only."""
+        resolution = self.get_object()
+        data = _valid(PublishSerializer, request)
+        resolution = services.resolution_publish(user=request.user, resolution=resolution, scope=data["scope"])
         resolution = selectors.resolution_get_for_user(user=request.user, pk=resolution.pk)
         return Response(ResolutionSerializer(resolution).data)
+
+
+# --- votes ---------------------------------------------------------------------------------
+
+class VoteFilter(django_filters.FilterSet):
+    proposal = django_filters.NumberFilter(field_name="proposal_id")
+    meeting = django_filters.NumberFilter(field_name="proposal__meeting_id")
+    unit = django_filters.NumberFilter(field_name="unit_id")
+    choice = django_filters.ChoiceFilter(choices=VoteChoice.choices)
+
+    class Meta:
+        model = Vote
+        fields = ["proposal", "meeting", "unit", "choice"]
+
+
+class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                  mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Votes (表决票): one unit, one vote on a proposal, cast once and never changed; the votes on
+    the proposals the user sees."""
+
+    scoped_selector = staticmethod(selectors.vote_list)
+    serializer_class = VoteSerializer
+    filterset_class = VoteFilter
+
+    @extend_schema(request=VoteCreateSerializer, responses={201: VoteSerializer})
+    def create(self, request, *args, **kwargs):
+        """Cast a unit's vote (vote_cast): by its liaison, by the liaison of the unit holding its
+        proxy, or recorded by the secretary for a unit in the room."""
+        data = _valid(VoteCreateSerializer, request)
+        proposal = selectors.proposal_get_for_user(user=request.user, pk=data["proposal"])
+        unit = selectors.vote_unit_get_for_user(user=request.user, proposal=proposal, pk=data["unit"]) \
+            if data["unit"] is not None else None
+        vote = services.vote_cast(user=request.user, proposal=proposal, unit=unit, choice=data["choice"])
+        vote = selectors.vote_get_for_user(user=request.user, pk=vote.pk)
+        return Response(VoteSerializer(vote).data, status=status.HTTP_201_CREATED)

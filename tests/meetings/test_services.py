@@ -208,17 +208,22 @@ def test_a_liaison_sees_only_the_meetings_its_unit_is_invited_to(m):
 
 # --- quorum and majority -------------------------------------------------------------------
 
-def test_without_quorum_nothing_is_decided(m):
+def test_without_quorum_nothing_is_voted_or_decided(m):
+    # Rule change (#4 voting rules): without a quorum no vote can be opened, so casting is refused
+    # as well as deciding; before, votes could be cast and only the decision waited for a quorum.
     meeting, (proposal,) = sitting(m, present=[m.unit_a1, m.unit_a1_other])
-    vote(m, proposal, m.unit_a1, "for")
-    vote(m, proposal, m.unit_a1_other, "for")
     before = snapshot()
+    with pytest.raises(ValidationError) as exc:
+        vote(m, proposal, m.unit_a1, "for")
+    assert "应到4个,实到2个" in exc.value.messages[0]
     with pytest.raises(ValidationError) as exc:
         proposal_decide(user=sec(m), proposal=proposal)
     assert "应到4个,实到2个" in exc.value.messages[0]
     assert snapshot() == before
-    # A third unit arrives: now the same votes decide it.
+    # A third unit arrives: now the units vote and it is decided.
     meeting_record_attendance(user=sec(m), meeting=meeting, unit=m.unit_c, present=True)
+    vote(m, proposal, m.unit_a1, "for")
+    vote(m, proposal, m.unit_a1_other, "for")
     assert proposal_decide(user=sec(m), proposal=proposal).adopted
 
 
@@ -238,19 +243,24 @@ def test_a_tie_is_not_adopted_and_has_no_actions_to_assign_or_publish(m):
 
 # --- one unit, one vote --------------------------------------------------------------------
 
-def test_a_second_vote_replaces_the_first_and_is_not_counted_twice(m):
+def test_a_second_vote_is_refused_and_not_counted_twice(m):
+    # Rule change (#4 voting rules): a vote is cast once and never changed; before, a second vote
+    # replaced the first until the vote closed.
     meeting, (proposal,) = sitting(m)
     vote_cast(user=fresh(m.liaison_a1), proposal=proposal, unit=m.unit_a1, choice="for")
-    vote_cast(user=fresh(m.liaison_a1), proposal=proposal, unit=m.unit_a1, choice="against")
+    for user in (m.liaison_a1, m.community_secretary_a1):
+        with pytest.raises(ValidationError) as exc:
+            vote_cast(user=fresh(user), proposal=proposal, unit=m.unit_a1, choice="against")
+        assert "已经对该议题投票,不能重复投票或更改" in exc.value.messages[0]
     assert list(Vote.objects.filter(proposal=proposal).values_list("unit_id", "choice")) == [
-        (m.unit_a1.pk, "against")]
-    vote(m, proposal, m.unit_a1_other, "for")
+        (m.unit_a1.pk, "for")]
+    vote(m, proposal, m.unit_a1_other, "against")
     resolution = proposal_decide(user=sec(m), proposal=proposal)
     assert (resolution.votes_for, resolution.votes_against) == (1, 1) and not resolution.adopted
-    # Once the vote is closed it cannot be changed.
+    # Once the vote is closed nothing can be cast.
     with pytest.raises(ValidationError):
-        vote_cast(user=fresh(m.liaison_a1), proposal=proposal, unit=m.unit_a1, choice="for")
-    assert Vote.objects.get(proposal=proposal, unit=m.unit_a1).choice == "against"
+        vote(m, proposal, m.unit_c, "for")
+    assert Vote.objects.filter(proposal=proposal).count() == 2
 
 
 def test_the_database_refuses_a_second_vote_row(m):
@@ -476,13 +486,15 @@ def _illegal_moves(m):
 
     def publish_twice():
         _meeting, (proposal,) = sitting(m)
-        vote(m, proposal, m.unit_a1, "for")
+        for unit in m.units[:3]:  # a majority of the four units present (one was enough before #4's rule)
+            vote(m, proposal, unit, "for")
         resolution = resolution_publish(user=sec(m), resolution=proposal_decide(user=sec(m), proposal=proposal))
         return lambda: resolution_publish(user=sec(m), resolution=resolution)
 
     def assign_to_outsider():
         _meeting, (proposal,) = sitting(m)
-        vote(m, proposal, m.unit_a1, "for")
+        for unit in m.units[:3]:
+            vote(m, proposal, unit, "for")
         resolution = proposal_decide(user=sec(m), proposal=proposal)
         return lambda: resolution_assign_actions(user=sec(m), resolution=resolution, actions=[
             Action(unit=m.unit_a1, title="本单位事项"), Action(unit=m.unit_b1, title="外单位事项")])
@@ -524,14 +536,19 @@ def test_two_votes_of_one_unit_at_the_same_moment_leave_one_vote(m):
     def cast(choice):
         try:
             barrier.wait()
-            return vote_cast(user=fresh(m.liaison_a1), proposal=proposal, unit=m.unit_a1, choice=choice).pk
+            return vote_cast(user=fresh(m.liaison_a1), proposal=proposal, unit=m.unit_a1, choice=choice).choice
+        except ValidationError as exc:
+            return exc.messages[0]
         finally:
             connections.close_all()
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        pks = list(pool.map(cast, ["for", "against"]))
-    assert pks[0] == pks[1]
-    assert Vote.objects.filter(proposal=proposal, unit=m.unit_a1).count() == 1
+        answers = list(pool.map(cast, ["for", "against"]))
+    # Rule change (#4): the second is refused (it used to replace the first).
+    (kept,) = Vote.objects.filter(proposal=proposal, unit=m.unit_a1).values_list("choice", flat=True)
+    assert kept in answers
+    (refused,) = [a for a in answers if a != kept]
+    assert "已经对该议题投票,不能重复投票或更改" in refused
 
 
 def test_moving_the_alliance_carries_its_meetings_along(m):
