@@ -107,6 +107,8 @@ class Need(TenantOwned):
     priority = models.CharField(_("优先级"), max_length=8, choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(_("状态"), max_length=16, choices=NeedStatus.choices, default=NeedStatus.DRAFT)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    closed_reason = models.TextField(_("关闭说明"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -389,6 +391,11 @@ class Commitment(TenantOwned):
         _("每期日期"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(28)]
     )
     position = models.PositiveSmallIntegerField(_("序号"), default=0)
+    # In an amendment, the commitment of the previous version this one was copied from: once the
+    # amendment is signed, the open occurrences of that one carry over to this one.
+    copied_from = models.ForeignKey(
+        "self", verbose_name=_("修订前的承诺"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta(TenantOwned.Meta):
         verbose_name = _("承诺事项")

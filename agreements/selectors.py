@@ -7,15 +7,39 @@ Single objects come from `*_get_for_user`, which answers "missing" and "not your
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+import datetime as dt
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Length
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alliance.models import Alliance
 from alliance.roles import VIEW, VIEW_ALL_UNITS
 from alliance.selectors import user_scope
-from members.selectors import liaison_unit_ids
+from members.models import Membership, MemberUnit
+from members.selectors import liaison_unit_ids, member_unit_list
+from tasks.models import OPEN_STATUSES, Status
 
-from .models import FIVE_STAGES, Agreement, Clause, Commitment, Party, Stage
+from .models import (
+    FIVE_STAGES,
+    Agreement,
+    Claim,
+    Clause,
+    Commitment,
+    CommitmentItem,
+    Evidence,
+    Milestone,
+    Need,
+    NeedStatus,
+    Party,
+    PointEntry,
+    Project,
+    Recurrence,
+    Resource,
+    Stage,
+)
 
 # Stages in which an agreement is public (亮约 and after), unless terminated or superseded.
 PUBLIC_STAGES = (Stage.PUBLISHED, Stage.PERFORMING, Stage.EVALUATED)
@@ -26,10 +50,10 @@ def _agreement_q(user) -> Q | None:
     scope = user_scope(user)
     if scope.is_superuser:
         return None
-    q = scope.filter_q(VIEW_ALL_UNITS)
+    q = scope.filter_q(VIEW_ALL_UNITS, path_field="alliance_path")
     own = liaison_unit_ids(user)
     if own:
-        q |= scope.filter_q(VIEW) & Q(pk__in=Party.objects.filter(unit_id__in=sorted(own)).values("agreement_id"))
+        q |= scope.filter_q(VIEW, path_field="alliance_path") & Q(pk__in=Party.objects.filter(unit_id__in=sorted(own)).values("agreement_id"))
     return q
 
 
@@ -82,3 +106,231 @@ def stage_bar(agreement: Agreement) -> list[dict]:
         {"value": s.value, "label": s.label, "state": "done" if i < index else "current" if i == index else "todo"}
         for i, s in enumerate(stages)
     ]
+
+
+# --- the schedule of a commitment ----------------------------------------------------------
+
+_QUARTER_MONTHS = (1, 4, 7, 10)
+
+
+def _months(start: dt.date, end: dt.date):
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        yield year, month
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def commitment_due_dates(commitment: Commitment, *, agreement: Agreement, start: dt.date,
+                         end: dt.date) -> list[dt.date]:
+    """The due dates of a commitment between start and end (inclusive), within the term.
+
+    Once: its single date (whatever the window, as long as it lies in the term). Monthly: each
+    month on day_of_month; quarterly: January, April, July and October; yearly: the month the term
+    starts in.
+    """
+    term_start, term_end = agreement.term_start, agreement.term_end
+    if commitment.recurrence == Recurrence.ONCE:
+        due = commitment.due_on
+        return [due] if due is not None and term_start <= due <= term_end else []
+    start, end = max(start, term_start), min(end, term_end)
+    if start > end or not commitment.day_of_month:
+        return []
+    days = []
+    for year, month in _months(start, end):
+        if commitment.recurrence == Recurrence.QUARTERLY and month not in _QUARTER_MONTHS:
+            continue
+        if commitment.recurrence == Recurrence.YEARLY and month != term_start.month:
+            continue
+        day = dt.date(year, month, commitment.day_of_month)
+        if start <= day <= end:
+            days.append(day)
+    return days
+
+
+# --- the three lists -----------------------------------------------------------------------
+
+def _scoped(qs: QuerySet, user, own_q) -> QuerySet:
+    """Everything under the alliances where the user sees all units, plus `own_q(units)` for a liaison."""
+    scope = user_scope(user)
+    if scope.is_superuser:
+        return qs
+    q = scope.filter_q(VIEW_ALL_UNITS, path_field="alliance_path")
+    own = liaison_unit_ids(user)
+    if own:
+        q |= own_q(sorted(own))
+    return qs.filter(q)
+
+
+def _get(qs: QuerySet, pk, message: str):
+    try:
+        return qs.get(pk=pk)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise Http404(message) from None
+
+
+def resource_list(*, user) -> QuerySet[Resource]:
+    """Resources of the user's alliances; for a liaison, its own unit's."""
+    qs = Resource.objects.select_related("alliance", "unit")
+    return _scoped(qs, user, lambda units: Q(unit_id__in=units))
+
+
+def resource_get_for_user(*, user, pk) -> Resource:
+    return _get(resource_list(user=user), pk, _("没有找到该资源。"))
+
+
+def _member_paths(unit_ids) -> list[str]:
+    return sorted(set(
+        Membership.objects.filter(unit_id__in=unit_ids, left_on__isnull=True).values_list("alliance_path", flat=True)
+    ))
+
+
+def need_list(*, user) -> QuerySet[Need]:
+    """Needs of the user's alliances. A liaison sees the published (and claimed) needs of the
+    alliances its unit is a member of and of the alliances below them, and the needs its unit claimed."""
+    qs = Need.objects.select_related("alliance")
+
+    def own_q(units):
+        q = Q(pk__in=Claim.objects.filter(unit_id__in=units).values("need_id"))
+        paths = _member_paths(units)
+        if paths:
+            under = Q()
+            for path in paths:
+                under |= Q(alliance_path__startswith=path)
+            q |= Q(status__in=(NeedStatus.PUBLISHED, NeedStatus.CLAIMED)) & under
+        return q
+
+    return _scoped(qs, user, own_q)
+
+
+def need_get_for_user(*, user, pk) -> Need:
+    return _get(need_list(user=user), pk, _("没有找到该需求。"))
+
+
+def claim_list(*, user) -> QuerySet[Claim]:
+    qs = Claim.objects.select_related("need", "need__alliance", "unit", "commitment", "commitment__agreement")
+    return _scoped(qs, user, lambda units: Q(unit_id__in=units))
+
+
+def claim_get_for_user(*, user, pk) -> Claim:
+    return _get(claim_list(user=user), pk, _("没有找到该认领。"))
+
+
+def project_list(*, user) -> QuerySet[Project]:
+    qs = Project.objects.select_related("alliance", "lead_unit")
+    return _scoped(qs, user, lambda units: Q(lead_unit_id__in=units))
+
+
+def project_get_for_user(*, user, pk) -> Project:
+    """One project with its needs, resources and milestones."""
+    qs = project_list(user=user).prefetch_related(
+        "needs", Prefetch("resources", queryset=Resource.objects.select_related("unit")),
+        Prefetch("milestones", queryset=Milestone.objects.order_by("due_on", "pk")),
+    )
+    return _get(qs, pk, _("没有找到该项目。"))
+
+
+def commitment_list(*, user) -> QuerySet[Commitment]:
+    """Commitments of the agreements the user may read (a liaison: those its unit is party to)."""
+    qs = Commitment.objects.select_related("agreement", "agreement__alliance", "party", "party__unit")
+    q = _agreement_q(user)
+    if q is None:
+        return qs
+    return qs.filter(agreement__in=Agreement.objects.filter(q).values("pk"))
+
+
+def commitment_get_for_user(*, user, pk) -> Commitment:
+    """One commitment with its occurrences (and their items) and evidence."""
+    qs = commitment_list(user=user).prefetch_related(
+        Prefetch("occurrences", queryset=CommitmentItem.objects.select_related("item").order_by("due_on")),
+        Prefetch("evidence", queryset=Evidence.objects.select_related("reported_by").order_by("-created_at", "-pk")),
+    )
+    return _get(qs, pk, _("没有找到该承诺事项。"))
+
+
+def need_matches(*, user, need: Need) -> QuerySet[Resource]:
+    """For a need: available resources of the same category in the need's alliance and its parent.
+
+    Those who manage or observe the need's alliance see the parent's resources too (that is the
+    point of matching); a liaison only its own unit's.
+    """
+    if not need_list(user=user).filter(pk=need.pk).exists():
+        raise Http404(_("没有找到该需求。"))
+    paths = [need.alliance_path]
+    if len(need.alliance_path) > Alliance.steplen:
+        paths.append(need.alliance_path[: -Alliance.steplen])
+    today = timezone.localdate()
+    qs = Resource.objects.select_related("alliance", "unit").filter(
+        tenant_id=need.tenant_id, alliance_path__in=paths, category=need.category, available=True,
+    ).filter(Q(available_until__isnull=True) | Q(available_until__gte=today))
+    if not user_scope(user).allows(VIEW_ALL_UNITS, need.alliance_path):
+        qs = qs.filter(pk__in=resource_list(user=user).values("pk"))
+    # The need's own alliance first, then the parent's.
+    return qs.order_by(Length("alliance_path").desc(), "title", "pk")
+
+
+# --- obligations, progress, points ---------------------------------------------------------
+
+IN_FORCE = (Stage.SIGNED, Stage.PUBLISHED, Stage.PERFORMING, Stage.EVALUATED)
+
+
+def unit_obligations(*, user, unit: MemberUnit, today: dt.date | None = None) -> list[Commitment]:
+    """"What we owe, and when": the unit's commitments in agreements in force, each with its
+    occurrences (items prefetched) and `next_due_on` (the earliest unfinished occurrence, else the
+    next date of its schedule), soonest first."""
+    if not member_unit_list(user=user).filter(pk=unit.pk).exists():
+        raise Http404(_("没有找到该成员单位。"))
+    today = today or timezone.localdate()
+    commitments = list(
+        commitment_list(user=user).filter(party__unit_id=unit.pk, agreement__stage__in=IN_FORCE)
+        .prefetch_related(Prefetch("occurrences", queryset=CommitmentItem.objects.select_related("item")
+                                   .order_by("due_on")))
+        .order_by("agreement_id", "position", "pk")
+    )
+    for c in commitments:
+        unfinished = [o.due_on for o in c.occurrences.all() if o.item.status in OPEN_STATUSES]
+        if unfinished:
+            c.next_due_on = unfinished[0]
+        else:
+            made = {o.due_on for o in c.occurrences.all()}
+            upcoming = [d for d in commitment_due_dates(c, agreement=c.agreement, start=today,
+                                                        end=c.agreement.term_end)
+                        if d >= today and d not in made]
+            c.next_due_on = upcoming[0] if upcoming else None
+    commitments.sort(key=lambda c: (c.next_due_on is None, c.next_due_on or today, c.pk))
+    return commitments
+
+
+def agreement_progress(agreement: Agreement, *, today: dt.date | None = None) -> dict[str, int]:
+    """Counts of the agreement's occurrences: total, done (resolved or closed), open, overdue (open
+    past their due date), rejected. One query."""
+    today = today or timezone.localdate()
+    open_q = Q(item__status__in=OPEN_STATUSES)
+    return CommitmentItem.objects.filter(commitment__agreement_id=agreement.pk).aggregate(
+        total=Count("pk"),
+        done=Count("pk", filter=Q(item__status__in=(Status.RESOLVED, Status.CLOSED))),
+        open=Count("pk", filter=open_q),
+        overdue=Count("pk", filter=open_q & Q(due_on__lt=today)),
+        rejected=Count("pk", filter=Q(item__status=Status.REJECTED)),
+    )
+
+
+def points_ranking(*, user, alliance: Alliance) -> QuerySet[MemberUnit]:
+    """Units with their points earned in the alliance and the alliances below it (`total_points`),
+    highest first."""
+    if not user_scope(user).allows(VIEW, alliance.path):
+        raise Http404(_("没有找到该党建共同体。"))
+    return (
+        MemberUnit.objects.filter(point_entries__tenant_id=alliance.tenant_id,
+                                  point_entries__alliance_path__startswith=alliance.path)
+        .annotate(total_points=Sum("point_entries__points"), entries=Count("point_entries"))
+        .order_by("-total_points", "name", "pk")
+    )
+
+
+def point_entries(*, user, alliance: Alliance, unit: MemberUnit | None = None) -> QuerySet[PointEntry]:
+    """The ledger lines behind the ranking (for one unit, if given), newest first."""
+    if not user_scope(user).allows(VIEW, alliance.path):
+        raise Http404(_("没有找到该党建共同体。"))
+    qs = PointEntry.objects.select_related("unit", "alliance").filter(
+        tenant_id=alliance.tenant_id, alliance_path__startswith=alliance.path)
+    return qs if unit is None else qs.filter(unit_id=unit.pk)

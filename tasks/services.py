@@ -145,7 +145,9 @@ def item_create(*, user, alliance: Alliance, title: str, source: str, descriptio
         raise
     item.reference = f"{alliance.tenant.code}-{timezone.localtime(now):%Y}-{item.pk:07d}"
     item.save(update_fields=["reference"])
-    _event(item, EventKind.CREATED, user=user, label="" if user else _("群众"),
+    # Without a user an item is a resident's demand, or work the platform raises itself (a commitment's due date).
+    creator = "" if user else _("群众") if source == ItemSource.DEMAND else _("系统")
+    _event(item, EventKind.CREATED, user=user, label=creator,
            to_status=Status.NEW, to_alliance=alliance, deadline=item.due_at).save()
     return item, True
 

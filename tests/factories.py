@@ -40,3 +40,30 @@ def unit(alliance: Alliance, *, by: User, name: str | None = None, **fields) -> 
     fields.setdefault("category", Category.PRIVATE_ENTERPRISE)
     fields.setdefault("credit_code", credit_code(n))
     return member_unit_create(user=by, alliance=alliance, name=name or f"测试单位{n}", **fields)
+
+
+# --- agreements (#3) -----------------------------------------------------------------------
+
+def agreement(alliance: Alliance, *, by: User, units=(), title: str = "锦霞社区共建协议", term_start=None,
+              term_end=None, clauses=("双方本着资源共享、优势互补的原则开展共建。", "协议履约情况每年评议一次。"),
+              commitments=()):
+    """A draft agreement made through the services. `commitments` are dicts of commitment_add
+    arguments, with "unit" (a MemberUnit, or None for the initiating organisation) instead of "party"."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from agreements.services import agreement_create, clause_add, commitment_add
+
+    today = timezone.localdate()
+    draft = agreement_create(user=by, alliance=alliance, title=title, term_start=term_start or today,
+                             term_end=term_end or today + dt.timedelta(days=364), units=list(units),
+                             preamble="为推动共建共治共享,经协商一致,订立本协议。")
+    for text in clauses:
+        clause_add(user=by, agreement=draft, text=text)
+    for spec in commitments:
+        spec = dict(spec)
+        unit = spec.pop("unit", None)
+        party = draft.parties.get(unit=unit) if unit is not None else draft.parties.get(unit__isnull=True)
+        commitment_add(user=by, agreement=draft, party=party, **spec)
+    return draft

@@ -30,6 +30,13 @@ EXEMPT = {
     "notification-list": "the user's own notifications only (tests/tasks/test_views.py)",
     "public-demand": "public by design: residents raise demands without an account",
     "public-follow": "public by design, keyed by a secret token (tests/tasks/test_views.py)",
+    "public-agreement": "public by design (亮约): keyed by the agreement's public token, 404 unless published "
+                        "and in force (tests/agreements/test_public.py)",
+    "public-resolutions": "public by design (公开): an alliance's published resolutions; who reads which scope "
+                          "is tested in tests/meetings/test_public_and_liaison.py",
+    "public-resolution": "public by design (公开): one published resolution; scope and 404 rules tested in "
+                         "tests/meetings/test_public_and_liaison.py",
+    "my-meetings": "the liaison's own units only (tests/meetings/test_public_and_liaison.py)",
 }
 EXEMPT_NAMESPACES = {"admin"}  # Django admin: staff only, guarded by Django itself
 
@@ -114,11 +121,171 @@ def _resolution_a1(t: Tree):
         meeting, proposal = _meeting_a1(t), _proposal_a1(t)
         proposal_schedule(user=t.root, proposal=proposal, meeting=meeting)
         meeting_open(user=t.root, meeting=meeting)
-        for unit in (t.unit_a1, t.unit_a1_other):
+        for unit in (t.unit_a1, t.unit_a1_other):  # both signed in first: no vote without a quorum
             meeting_record_attendance(user=t.root, meeting=meeting, unit=unit, present=True)
+        for unit in (t.unit_a1, t.unit_a1_other):
             vote_cast(user=t.root, proposal=proposal, unit=unit, choice="for")
         resolution = proposal_decide(user=t.root, proposal=proposal)
     return resolution
+
+
+def _agreement_a1(t: Tree):
+    """A published agreement of community A1 with unit A1, signed by both sides."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from agreements.models import Agreement
+    from agreements.services import (
+        agreement_create,
+        agreement_publish,
+        agreement_sign,
+        clause_add,
+        commitment_add,
+    )
+
+    agreement = Agreement.objects.filter(alliance=t.community_a1).order_by("pk").first()
+    if agreement is None:
+        start = timezone.localdate()
+        agreement = agreement_create(user=t.root, alliance=t.community_a1, title="锦霞社区共建协议",
+                                     term_start=start, term_end=start + dt.timedelta(days=364), units=[t.unit_a1])
+        clause_add(user=t.root, agreement=agreement, text="物业公司每月公示公共收益。")
+        unit_party = agreement.parties.get(unit=t.unit_a1)
+        commitment_add(user=t.root, agreement=agreement, party=unit_party, title="公共收益公示",
+                       recurrence="monthly", day_of_month=15)
+        agreement_sign(user=t.liaison_a1, agreement=agreement, party=unit_party)
+        agreement_sign(user=t.root, agreement=agreement, party=agreement.parties.get(unit__isnull=True))
+        agreement_publish(user=t.root, agreement=agreement)
+    return agreement
+
+
+def _vote_a1(t: Tree):
+    """A vote cast at community A1's meeting (the one that decided _resolution_a1)."""
+    from meetings.models import Vote
+
+    _resolution_a1(t)
+    return Vote.objects.filter(proposal__alliance=t.community_a1).order_by("pk").first()
+
+
+def _attachment_a1(t: Tree):
+    """An attachment of community A1's first proposal (MEDIA_ROOT is a temporary directory here)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from meetings.models import ProposalAttachment
+    from meetings.services import proposal_attach
+
+    attachment = ProposalAttachment.objects.filter(proposal__alliance=t.community_a1).order_by("pk").first()
+    if attachment is None:
+        attachment = proposal_attach(user=t.root, proposal=_proposal_a1(t),
+                                     uploaded_file=SimpleUploadedFile("方案.pdf", b"%PDF-1.4"))
+    return attachment
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Attachments written by the routes above go to a temporary MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path
+
+
+def _evidence_a1(t: Tree):
+    """Evidence with a file, reported by unit A1's liaison once _agreement_a1 is performing."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from agreements.models import Evidence
+    from agreements.services import agreement_perform, evidence_report
+
+    evidence = Evidence.objects.filter(commitment__agreement__alliance=t.community_a1).order_by("pk").first()
+    if evidence is None:
+        agreement = _agreement_a1(t)
+        agreement_perform(user=t.root, agreement=agreement)
+        evidence = evidence_report(user=t.liaison_a1, commitment=agreement.commitments.order_by("pk").first(),
+                                   text="公共收益已公示。", file=SimpleUploadedFile("公示照片.pdf", b"%PDF-1.4"))
+    return evidence
+
+
+def _agreements_state():
+    from agreements.models import Agreement, Clause, Commitment, Evaluation, Evidence, Party
+
+    return (
+        list(Agreement.objects.order_by("pk").values_list("pk", "stage", "title", "content_hash")),
+        list(Party.objects.order_by("pk").values_list("pk", "signed_at")),
+        list(Clause.objects.order_by("pk").values_list("pk", "text")),
+        list(Commitment.objects.order_by("pk").values_list("pk", "title")),
+        Evidence.objects.count(), Evaluation.objects.count(),
+    )
+
+
+def _need_a1(t: Tree):
+    """A published need of community A1, claimed (pending) by unit A1."""
+    from agreements.models import Need
+    from agreements.services import need_claim, need_create, need_publish
+
+    need = Need.objects.filter(alliance=t.community_a1).order_by("pk").first()
+    if need is None:
+        need = need_publish(user=t.root, need=need_create(user=t.root, alliance=t.community_a1,
+                                                          title="助餐志愿者", category="volunteers"))
+        need_claim(user=t.liaison_a1, need=need, unit=t.unit_a1, note="每周两次")
+    return need
+
+
+def _claim_a1(t: Tree):
+    return _need_a1(t).claims.order_by("pk").first()
+
+
+def _resource_a1(t: Tree):
+    from agreements.models import Resource
+    from agreements.services import resource_create
+
+    resource = Resource.objects.filter(alliance=t.community_a1).order_by("pk").first()
+    return resource or resource_create(user=t.root, alliance=t.community_a1, unit=t.unit_a1, title="物业活动室",
+                                       category="venue")
+
+
+def _project_a1(t: Tree):
+    """A project of community A1 led by unit A1, with one milestone."""
+    from django.utils import timezone
+
+    from agreements.models import Project
+    from agreements.services import milestone_add, project_create
+
+    project = Project.objects.filter(alliance=t.community_a1).order_by("pk").first()
+    if project is None:
+        project = project_create(user=t.root, alliance=t.community_a1, title="助餐项目", lead_unit=t.unit_a1)
+        milestone_add(user=t.root, project=project, title="启动", due_on=timezone.localdate())
+    return project
+
+
+def _lists_state():
+    from agreements.models import Claim, Milestone, Need, PointEntry, Project, Resource
+
+    return (
+        list(Resource.objects.order_by("pk").values_list("pk", "title", "available")),
+        list(Need.objects.order_by("pk").values_list("pk", "title", "status")),
+        list(Claim.objects.order_by("pk").values_list("pk", "status", "commitment_id")),
+        list(Project.objects.order_by("pk").values_list("pk", "title", "status")),
+        list(Milestone.objects.order_by("pk").values_list("pk", "title", "done_on")),
+        PointEntry.objects.count(),
+    )
+
+
+def _draft_need_a1(t: Tree):
+    """A draft need of community A1 (made after _need_a1, which takes the first need)."""
+    from agreements.models import Need
+    from agreements.services import need_create
+
+    _need_a1(t)
+    need = Need.objects.filter(alliance=t.community_a1, status="draft").order_by("pk").first()
+    return need or need_create(user=t.root, alliance=t.community_a1, title="草稿需求", category="funds")
+
+
+def _draft_row_route(kind: str, methods) -> Route:
+    """A row under _agreement_a1 (clause, party, commitment): PATCH/DELETE /agreements/{pk}/<kind>s/{id}/."""
+    def kwargs(t):
+        agreement = _agreement_a1(t)
+        row = {"clause": agreement.clauses, "party": agreement.parties.filter(unit__isnull=False),
+               "commitment": agreement.commitments}[kind].order_by("pk").first()
+        return {"pk": agreement.pk, f"{kind}_id": row.pk}
+    return Route(kwargs, methods, payload=lambda t: {"text": "越界", "title": "越界"})
 
 
 def _pk_route(get, methods=("post",), payload=None) -> Route:
@@ -131,7 +298,10 @@ def _meetings_state():
         Attendance,
         Invitation,
         Meeting,
+        MeetingRules,
         Proposal,
+        ProposalAttachment,
+        Proxy,
         Resolution,
         Vote,
     )
@@ -141,6 +311,9 @@ def _meetings_state():
         list(Proposal.objects.order_by("pk").values_list("pk", "status", "meeting_id")),
         list(Resolution.objects.order_by("pk").values_list("pk", "published")),
         Invitation.objects.count(), Attendance.objects.count(), Vote.objects.count(), ActionItem.objects.count(),
+        list(Proposal.objects.order_by("pk").values_list("merged_into_id", "major")),
+        Proxy.objects.count(), ProposalAttachment.objects.count(),
+        list(MeetingRules.objects.order_by("pk").values_list("quorum_numerator", "quorum_denominator")),
     )
 
 
@@ -185,6 +358,8 @@ ROUTES: dict[str, Route] = {
     "meeting-list": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
     "meeting-create": Route(lambda t: {"pk": t.community_a1.pk}),
     "meeting-detail": _pk_route(_meeting_a1, methods=("get",)),
+    "meeting-ics": _pk_route(_meeting_a1, methods=("get",)),
+    "meeting-minutes": _pk_route(_meeting_a1, methods=("get",)),
     "meeting-action": Route(lambda t: {"pk": _meeting_a1(t).pk, "action": "open"}, ("post",)),
     "proposal-create": Route(lambda t: {"pk": t.community_a1.pk}),
     "proposal-detail": _pk_route(_proposal_a1, methods=("get",)),
@@ -208,6 +383,93 @@ ROUTES: dict[str, Route] = {
     "api:resolution-assign-actions": _pk_route(_resolution_a1, payload=lambda t: {
         "actions": [{"unit": t.unit_a1.pk, "title": "越界事项"}]}),
     "api:resolution-publish": _pk_route(_resolution_a1),
+    # meetings: voting rules, proxies, votes, merging, attachments (#4)
+    "meeting-rules": Route(lambda t: {"pk": t.community_a1.pk}, ("post",), payload=lambda t: {
+        "quorum_numerator": 2, "quorum_denominator": 3, "major_numerator": 2, "major_denominator": 3,
+        "max_proxies_per_unit": 1}),
+    "proposal-attachment": Route(lambda t: {"pk": _attachment_a1(t).proposal_id,
+                                            "attachment_pk": _attachment_a1(t).pk}, ("get",)),
+    "api:vote-list": Route(lambda t: {}, ("get", "post"), list_id=lambda t: _vote_a1(t).pk,
+                           payload=lambda t: {"proposal": _proposal_a1(t).pk, "unit": t.unit_a1.pk,
+                                              "choice": "for"}),
+    "api:vote-detail": _pk_route(_vote_a1, methods=("get",)),
+    "api:meeting-proxies": _pk_route(_meeting_a1, payload=lambda t: {"from_unit": t.unit_a1.pk,
+                                                                     "to_unit": t.unit_a1_other.pk}),
+    "api:meeting-revoke-proxy": _pk_route(_meeting_a1, payload=lambda t: {"from_unit": t.unit_a1.pk}),
+    "api:proposal-merge": _pk_route(_proposal_a1, payload=lambda t: {"into": _proposal_a1(t).pk}),
+    "api:proposal-attachments": _pk_route(_proposal_a1),
+    "api:proposal-attachment-download": Route(lambda t: {"pk": _attachment_a1(t).proposal_id,
+                                                         "attachment_id": _attachment_a1(t).pk}, ("get",)),
+    # agreements: printing
+    "agreement-pdf": _pk_route(_agreement_a1, methods=("get",)),
+    "unit-obligations-pdf": Route(lambda t: {"pk": t.unit_a1.pk}, ("get",)),
+    # agreements: the agreement pages (A3a)
+    "agreement-list": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
+    "agreement-create": Route(lambda t: {"pk": t.community_a1.pk}),
+    "agreement-detail": _pk_route(_agreement_a1, methods=("get",)),
+    "agreement-action": Route(lambda t: {"pk": _agreement_a1(t).pk, "action": "perform"}, ("post",)),
+    "agreement-evidence": Route(lambda t: {"pk": _evidence_a1(t).commitment.agreement_id,
+                                           "evidence_pk": _evidence_a1(t).pk}, ("get",)),
+    # agreements: the three lists, claims, a unit's obligations, the points ranking (A3b)
+    "resource-list": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
+    "resource-create": Route(lambda t: {"pk": t.community_a1.pk}),
+    "resource-edit": _pk_route(_resource_a1, methods=("get", "post")),
+    "need-list": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
+    "need-create": Route(lambda t: {"pk": t.community_a1.pk}),
+    "need-detail": _pk_route(_need_a1, methods=("get",)),
+    "need-edit": _pk_route(_need_a1, methods=("get", "post")),
+    "need-action": Route(lambda t: {"pk": _need_a1(t).pk, "action": "close"}, ("post",)),
+    "claim-action": Route(lambda t: {"pk": _claim_a1(t).pk, "action": "decline"}, ("post",)),
+    "project-list": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
+    "project-create": Route(lambda t: {"pk": t.community_a1.pk}),
+    "project-detail": _pk_route(_project_a1, methods=("get",)),
+    "project-edit": _pk_route(_project_a1, methods=("get", "post")),
+    "milestone-add": _pk_route(_project_a1),
+    "milestone-done": Route(lambda t: {"pk": _project_a1(t).pk,
+                                       "milestone_pk": _project_a1(t).milestones.order_by("pk").first().pk}, ("post",)),
+    "unit-obligations": Route(lambda t: {"pk": t.unit_a1.pk}, ("get",)),
+    "points-ranking": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
+    # agreements: the API (A2)
+    "api:resource-list": Route(lambda t: {}, ("get", "post"), list_id=lambda t: _resource_a1(t).pk),
+    "api:resource-detail": _pk_route(_resource_a1, ("get", "patch"), payload=lambda t: {"title": "改名"}),
+    "api:need-list": Route(lambda t: {}, ("get", "post"), list_id=lambda t: _need_a1(t).pk),
+    "api:need-detail": _pk_route(_draft_need_a1, ("get", "patch"), payload=lambda t: {"title": "改名"}),
+    "api:need-publish": _pk_route(_draft_need_a1),
+    "api:need-close": _pk_route(_need_a1, payload=lambda t: {"reason": "越界关闭"}),
+    "api:need-claim": _pk_route(_draft_need_a1, payload=lambda t: {"unit": t.unit_a1.pk}),
+    "api:need-matches": _pk_route(_need_a1, ("get",)),
+    "api:claim-list": Route(lambda t: {}, ("get",), list_id=lambda t: _claim_a1(t).pk),
+    "api:claim-detail": _pk_route(_claim_a1, ("get",)),
+    "api:claim-confirm": _pk_route(_claim_a1, payload=lambda t: {"due_on": "2099-01-01"}),
+    "api:claim-decline": _pk_route(_claim_a1, payload=lambda t: {"reason": "越界"}),
+    "api:claim-withdraw": _pk_route(_claim_a1),
+    "api:project-list": Route(lambda t: {}, ("get", "post"), list_id=lambda t: _project_a1(t).pk),
+    "api:project-detail": _pk_route(_project_a1, ("get", "patch"), payload=lambda t: {"title": "改名"}),
+    "api:project-milestones": _pk_route(_project_a1, payload=lambda t: {"title": "越界", "due_on": "2099-01-01"}),
+    "api:project-milestone-done": Route(lambda t: {"pk": _project_a1(t).pk, "milestone_id": _project_a1(
+        t).milestones.order_by("pk").first().pk}, ("post",)),
+    "api:agreement-list": Route(lambda t: {}, ("get", "post"), list_id=lambda t: _agreement_a1(t).pk),
+    "api:agreement-detail": _pk_route(_agreement_a1, ("get", "patch"), payload=lambda t: {"title": "改名"}),
+    "api:agreement-parties": _pk_route(_agreement_a1, payload=lambda t: {"unit": t.unit_a1_other.pk}),
+    "api:agreement-party": _draft_row_route("party", ("delete",)),
+    "api:agreement-clauses": _pk_route(_agreement_a1, payload=lambda t: {"text": "越界条款"}),
+    "api:agreement-clause": _draft_row_route("clause", ("patch", "delete")),
+    "api:agreement-commitments": _pk_route(_agreement_a1, payload=lambda t: {
+        "party": _agreement_a1(t).parties.get(unit=t.unit_a1).pk, "title": "越界", "recurrence": "monthly",
+        "day_of_month": 1}),
+    "api:agreement-commitment": _draft_row_route("commitment", ("patch", "delete")),
+    **{f"api:agreement-{move}": _pk_route(_agreement_a1, payload=lambda t: {"reason": "越界", "score": 1})
+       for move in ("sign", "publish", "perform", "evaluate", "terminate", "amend", "rate")},
+    "api:commitment-list": Route(lambda t: {}, ("get",),
+                                 list_id=lambda t: _agreement_a1(t).commitments.order_by("pk").first().pk),
+    "api:commitment-detail": Route(lambda t: {"pk": _agreement_a1(t).commitments.order_by("pk").first().pk},
+                                   ("get",)),
+    "api:commitment-report": Route(lambda t: {"pk": _agreement_a1(t).commitments.order_by("pk").first().pk},
+                                   ("post",), payload=lambda t: {"text": "越界报告"}),
+    "api:commitment-evidence-file": Route(lambda t: {"pk": _evidence_a1(t).commitment_id,
+                                                     "evidence_id": _evidence_a1(t).pk}, ("get",)),
+    "api:alliance-points-list": Route(lambda t: {"alliance_pk": t.community_a1.pk}, ("get",)),
+    "resolution-publish": _pk_route(_resolution_a1),
 }
 
 NEIGHBOURS = {
@@ -279,6 +541,8 @@ def test_neighbour_gets_404(name, neighbour, tree, client):
     items_before = list(Item.objects.order_by("pk").values_list("pk", "status", "alliance_id"))
     events_before = ItemEvent.objects.count()
     meetings_before = _meetings_state()
+    agreements_before = _agreements_state()
+    lists_before = _lists_state()
     units_before = list(MemberUnit.objects.order_by("pk").values_list("pk", "name", "credit_code", "alliance_path"))
     memberships_before = list(Membership.objects.order_by("pk").values_list("pk", "role", "left_on"))
     paths_before = list(tree.district.__class__.objects.order_by("pk").values_list(
@@ -295,6 +559,8 @@ def test_neighbour_gets_404(name, neighbour, tree, client):
     assert list(Item.objects.order_by("pk").values_list("pk", "status", "alliance_id")) == items_before
     assert ItemEvent.objects.count() == events_before
     assert _meetings_state() == meetings_before
+    assert _agreements_state() == agreements_before
+    assert _lists_state() == lists_before
     assert list(MemberUnit.objects.order_by("pk").values_list(
         "pk", "name", "credit_code", "alliance_path")) == units_before
     assert list(Membership.objects.order_by("pk").values_list("pk", "role", "left_on")) == memberships_before

@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "meetings.context_processors.liaison_nav",
             ],
         },
     },
@@ -191,6 +192,14 @@ SPECTACULAR_SETTINGS = {
         "MeetingStatusEnum": "meetings.models.MeetingStatus",
         "ProposalStatusEnum": "meetings.models.ProposalStatus",
         "VoteChoiceEnum": "meetings.models.VoteChoice",
+        "PublishScopeEnum": "meetings.models.PublishScope",
+        # Agreements (#3): "category", "status" and "source" are shared with items and meetings.
+        "ItemSourceEnum": "tasks.models.ItemSource",
+        "ResourceCategoryEnum": "agreements.models.ResourceCategory",
+        "NeedSourceEnum": "agreements.models.NeedSource",
+        "NeedStatusEnum": "agreements.models.NeedStatus",
+        "ClaimStatusEnum": "agreements.models.ClaimStatus",
+        "ProjectStatusEnum": "agreements.models.ProjectStatus",
     },
 }
 
@@ -202,6 +211,8 @@ LOGGING = {
     "loggers": {
         # A scanner's wrong Host header is not an application error worth a traceback.
         "django.security.DisallowedHost": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # WeasyPrint logs every layout step of every PDF at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
     },
 }
 
@@ -226,6 +237,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("ITEM_SWEEP_INTERVAL", "60")),
     },
     "close-unrated-items": {"task": "tasks.tasks.close_unrated_items_task", "schedule": 3600.0},
+    # Each invited unit is reminded once (Invitation.reminded_at), however often this runs.
+    "send-meeting-reminders": {"task": "meetings.tasks.send_meeting_reminders_task", "schedule": 15 * 60.0},
+    # Agreements: the due dates within the horizon become items (idempotent, so a missed or doubled
+    # run is harmless); fulfilled occurrences earn their points.
+    "generate-commitment-items": {
+        "task": "agreements.tasks.commitment_items_generate_task", "schedule": 24 * 3600.0,
+    },
+    "award-points": {"task": "agreements.tasks.points_award_task", "schedule": 3600.0},
 }
 if REDIS_URL:
     CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"

@@ -274,11 +274,17 @@ def test_the_demo_refuses_a_production_database(db, settings):
 def test_the_demo_has_items_in_every_state_and_the_first_sweep_escalates_some(db):
     from django.utils import timezone
 
+    from agreements.models import CommitmentItem
+    from meetings.models import ActionItem, Proposal
     from tasks.models import OPEN_STATUSES, EventKind, Item, ItemEvent, Status
     from tasks.services import escalate_overdue_batch
 
     seed(items=600)
-    assert Item.objects.count() == 600
+    # Beside the 600, the demo meetings raise their action items and the demand one proposal came from.
+    from_meetings = ActionItem.objects.count() + Proposal.objects.filter(source_item__isnull=False).count()
+    # ... and the demo agreements carry out their commitments' due dates as items.
+    from_agreements = CommitmentItem.objects.count()
+    assert Item.objects.count() == 600 + from_meetings + from_agreements
     assert set(Item.objects.values_list("status", flat=True)) == set(Status.values)
     assert Item.objects.filter(escalations__gt=0).exclude(alliance__level="community").exists()
     overdue = Item.objects.filter(status__in=OPEN_STATUSES, due_at__lt=timezone.now(), overdue_at_root=False)

@@ -26,7 +26,9 @@ from tqdm import tqdm
 from alliance.models import Alliance, Kind, Level, Tenant, TenantOwned
 from alliance.roles import Role
 from alliance.services import alliance_create, tenant_create
+from dashboard.demo_agreements import seed_agreements
 from dashboard.demo_items import seed_items
+from dashboard.demo_meetings import seed_meetings
 from members.models import Category, Membership, MembershipRole, MemberUnit, PartyOrgForm, User
 from members.services import member_unit_create, membership_create, role_assign
 from members.validators import CHARSET, credit_code_check_char
@@ -882,7 +884,13 @@ def tenant_delete(tenant: Tenant) -> None:
         for model in pending:
             try:
                 with transaction.atomic():
-                    model.objects.filter(tenant_id=tenant.pk).delete()
+                    rows = model.objects.filter(tenant_id=tenant.pk)
+                    # Rows pointing at a row of their own model (a proposal merged into another, an
+                    # agreement's amendment) go first.
+                    for fk in model._meta.concrete_fields:
+                        if (fk.many_to_one or fk.one_to_one) and fk.related_model is model:
+                            rows.filter(**{f"{fk.name}__isnull": False}).delete()
+                    rows.delete()
             except (ProtectedError, RestrictedError):
                 blocked.append(model)  # another tenant-owned model still points at it
         if len(blocked) == len(pending):
@@ -967,6 +975,11 @@ class Command(BaseCommand):
                 items = seed_items(root=root, rng=rng, count=options.get("items", 3000), admin=admin)
                 self.stdout.write(f"已生成 {items} 个事项。")
                 accounts = dadukou_accounts(admin=admin, admin_created=admin_created, hashed=hashed, built=built)
+                self.stdout.write("已生成 {meetings} 次会议、{proposals} 个议题、{resolutions} 项决议、{actions} 个决议事项。"
+                                  .format(**seed_meetings(root=root)))
+                self.stdout.write("已生成 {agreements} 份共建协议(五约各阶段)、{resources} 项资源、{needs} 项需求、"
+                                  "{projects} 个共建项目、{points} 条积分记录;签约联络员账号:{accounts}。"
+                                  .format(**seed_agreements(root=root, admin=admin, hashed=hashed)))
             else:
                 root = city_build(spec=spec, rng=rng, batch_size=batch_size,
                                   progress=not no_progress and options.get("verbosity", 1) > 0)
