@@ -19,7 +19,7 @@ def _readonly(model) -> list[str]:
 
 class PartyInline(admin.TabularInline):
     model = Party
-    fields = ("name", "unit", "signer_name", "signed_at")
+    fields = ("name", "credit_code", "unit", "signer_name", "signed_at")
     readonly_fields = fields
     extra = 0
     can_delete = False

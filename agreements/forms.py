@@ -111,6 +111,10 @@ class TerminateForm(forms.Form):
     reason = _text_area(_("终止理由"))
 
 
+class CancelForm(forms.Form):
+    reason = _text_area(_("撤销理由"))
+
+
 # --- end of the agreement pages' forms (A3a) ------------------------------------------------
 
 

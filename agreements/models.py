@@ -156,8 +156,9 @@ class Claim(TenantOwned):
     )
     decided_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
     declined_reason = models.TextField(_("未采纳理由"), blank=True)
+    # PROTECT: a confirmed claim keeps its commitment (commitment_delete refuses it, with a message).
     commitment = models.OneToOneField(
-        "Commitment", verbose_name=_("承诺事项"), on_delete=models.SET_NULL, null=True, blank=True,
+        "Commitment", verbose_name=_("承诺事项"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="claim",
     )
     created_at = models.DateTimeField(_("认领时间"), auto_now_add=True)
@@ -250,6 +251,8 @@ class Stage(models.TextChoices):
     EVALUATED = "evaluated", _("评约")
     TERMINATED = "terminated", _("已终止")
     SUPERSEDED = "superseded", _("已修订")
+    # A draft given up before every party signed it (even partly signed): never in force.
+    CANCELLED = "cancelled", _("已撤销")
 
 
 # The five stages in order, for the stage bar.
@@ -261,7 +264,8 @@ class Agreement(TenantOwned):
 
     Signed, its content is frozen and its SHA-256 recorded in `content_hash`; a later change is an
     amendment: a new version (`previous`) that goes through signing again and, once signed,
-    supersedes this one.
+    supersedes this one. A draft (a first version or an amendment) can be cancelled (已撤销) with a
+    reason; a cancelled amendment does not count as the open one, so another can be drafted.
     """
 
     alliance = models.ForeignKey(
@@ -273,9 +277,11 @@ class Agreement(TenantOwned):
     term_end = models.DateField(_("履约期止"))
     stage = models.CharField(_("阶段"), max_length=16, choices=Stage.choices, default=Stage.DRAFT)
     version = models.PositiveSmallIntegerField(_("版本"), default=1)
-    previous = models.OneToOneField(
+    # Several amendments may name the same version, but at most one that is not cancelled
+    # (agreement_one_live_amendment).
+    previous = models.ForeignKey(
         "self", verbose_name=_("上一版本"), on_delete=models.PROTECT, null=True, blank=True,
-        related_name="amendment",
+        related_name="amendments",
     )
     content_hash = models.CharField(_("内容摘要(SHA-256)"), max_length=64, blank=True)
     public_token = models.CharField(max_length=32, unique=True, default=_public_token, editable=False)
@@ -285,6 +291,8 @@ class Agreement(TenantOwned):
     evaluated_at = models.DateTimeField(_("评约时间"), null=True, blank=True)
     terminated_at = models.DateTimeField(_("终止时间"), null=True, blank=True)
     termination_reason = models.TextField(_("终止理由"), blank=True)
+    cancelled_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    cancellation_reason = models.TextField(_("撤销理由"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -302,7 +310,10 @@ class Agreement(TenantOwned):
         constraints = [
             models.CheckConstraint(condition=Q(term_end__gte=models.F("term_start")), name="agreement_term_order"),
             models.CheckConstraint(
-                condition=Q(stage="draft") | ~Q(content_hash=""), name="agreement_signed_has_hash"
+                condition=Q(stage__in=["draft", "cancelled"]) | ~Q(content_hash=""), name="agreement_signed_has_hash"
+            ),
+            models.UniqueConstraint(
+                fields=["previous"], condition=~Q(stage="cancelled"), name="agreement_one_live_amendment"
             ),
         ]
 
@@ -322,8 +333,10 @@ class Party(TenantOwned):
         MemberUnit, verbose_name=_("成员单位"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="agreement_parties",
     )
-    # The name as it stood when the agreement was drafted, so the signed text never changes.
+    # The name and credit code as they stood when the party was added, so the signed text (and
+    # its hash) never changes when the unit's register entry does.
     name = models.CharField(_("签约方"), max_length=200)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("签署人"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="signed_parties",
@@ -532,7 +545,8 @@ class PointEntry(TenantOwned):
     )
     points = models.IntegerField(_("积分"))
     reason = models.CharField(_("事由"), max_length=16, choices=PointReason.choices)
-    # What earned it: "occurrence:<id>", "evaluation:<id>:<party id>", "claim:<id>".
+    # What earned it: "occurrence:<id>", "evaluation:<id>:<party id>" (a party's rating),
+    # "residents:<agreement id>:<period>" (the residents' average, recomputed), "claim:<id>".
     source_key = models.CharField(max_length=64)
     note = models.CharField(_("说明"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("记分时间"), auto_now_add=True)

@@ -1,7 +1,9 @@
 """Reads of agreements and the three lists, scoped by the one subtree rule.
 
 Secretaries, staff and observers see everything under their alliances; a liaison sees the
-agreements its unit is party to, its unit's resources, and the published needs it may claim.
+agreements its unit is party to (whatever alliance they belong to, within its tenant: a unit may
+sign with a community other than the one its liaison role sits on), its unit's resources, and
+the published needs it may claim.
 Single objects come from `*_get_for_user`, which answers "missing" and "not yours" alike.
 """
 
@@ -46,14 +48,20 @@ PUBLIC_STAGES = (Stage.PUBLISHED, Stage.PERFORMING, Stage.EVALUATED)
 
 
 def _agreement_q(user) -> Q | None:
-    """The agreements the user may read; None means all (a superuser)."""
+    """The agreements the user may read; None means all (a superuser).
+
+    Everything under the alliances where the user sees all units; for a liaison, also the
+    agreements of its tenant that its unit is party to, whatever the alliance (as meetings'
+    invitations: the unit may be a member of an alliance above or beside the liaison's own).
+    """
     scope = user_scope(user)
     if scope.is_superuser:
         return None
     q = scope.filter_q(VIEW_ALL_UNITS, path_field="alliance_path")
     own = liaison_unit_ids(user)
     if own:
-        q |= scope.filter_q(VIEW, path_field="alliance_path") & Q(pk__in=Party.objects.filter(unit_id__in=sorted(own)).values("agreement_id"))
+        party_to = Party.objects.filter(unit_id__in=sorted(own)).values("agreement_id")
+        q |= Q(tenant_id__in=sorted(scope.tenant_ids), pk__in=party_to)
     return q
 
 
@@ -91,11 +99,31 @@ def agreement_get_public(*, token: str) -> Agreement:
         raise Http404(_("没有找到该协议。")) from None
 
 
+# An amendment chain is a handful of versions; the bound only guards against a loop in bad data.
+_MAX_CHAIN = 100
+
+
+def agreement_public_successor(*, token: str) -> Agreement | None:
+    """For the token of a version that an amendment superseded (its QR code may hang printed on a
+    wall): the newest public version down its chain of amendments, or None. Cancelled amendments
+    are not followed; a version not (yet) public is passed over to the one after it, if any."""
+    current = Agreement.objects.filter(public_token=token, stage=Stage.SUPERSEDED).only("pk").first()
+    found = None
+    for _step in range(_MAX_CHAIN):
+        if current is None:
+            break
+        current = (Agreement.objects.filter(previous_id=current.pk).exclude(stage=Stage.CANCELLED)
+                   .only("pk", "stage", "public_token").first())
+        if current is not None and current.stage in PUBLIC_STAGES:
+            found = current
+    return found
+
+
 def stage_bar(agreement: Agreement) -> list[dict]:
     """The five stages with done / current / todo, for the stage bar on pages and in the PDF."""
     stages = list(FIVE_STAGES)
     current = agreement.stage
-    if current in (Stage.TERMINATED, Stage.SUPERSEDED):
+    if current in (Stage.TERMINATED, Stage.SUPERSEDED, Stage.CANCELLED):
         reached = [s for s, at in ((Stage.DRAFT, True), (Stage.SIGNED, agreement.signed_at),
                                    (Stage.PUBLISHED, agreement.published_at),
                                    (Stage.PERFORMING, agreement.performing_at),
@@ -110,14 +138,46 @@ def stage_bar(agreement: Agreement) -> list[dict]:
 
 # --- the schedule of a commitment ----------------------------------------------------------
 
-_QUARTER_MONTHS = (1, 4, 7, 10)
+# Months between two due dates, and which months count: quarterly in January, April, July and
+# October; yearly in the month the term starts in; monthly in every month.
+_STEP = {Recurrence.MONTHLY: 1, Recurrence.QUARTERLY: 3, Recurrence.YEARLY: 12}
 
 
-def _months(start: dt.date, end: dt.date):
-    year, month = start.year, start.month
-    while (year, month) <= (end.year, end.month):
-        yield year, month
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+def _month_index(day: dt.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _due_in_month(index: int, day_of_month: int) -> dt.date:
+    return dt.date(index // 12, index % 12 + 1, day_of_month)
+
+
+def _anchor(commitment: Commitment, agreement: Agreement) -> int:
+    """A month index the due months are counted from (any month of the right residue)."""
+    if commitment.recurrence == Recurrence.YEARLY:
+        return agreement.term_start.month - 1
+    return 0  # monthly: every month; quarterly: January (0), April (3), ...
+
+
+def commitment_next_due_on(commitment: Commitment, *, agreement: Agreement, on_or_after: dt.date) -> dt.date | None:
+    """The first due date of the commitment on or after `on_or_after`, within the term; None if
+    there is none. Computed directly, whatever the length of the term."""
+    term_start, term_end = agreement.term_start, agreement.term_end
+    if commitment.recurrence == Recurrence.ONCE:
+        due = commitment.due_on
+        ok = due is not None and term_start <= due <= term_end and due >= on_or_after
+        return due if ok else None
+    step, day = _STEP.get(commitment.recurrence), commitment.day_of_month
+    start = max(on_or_after, term_start)
+    if step is None or not day or start > term_end:
+        return None
+    index = _month_index(start)
+    index += (_anchor(commitment, agreement) - index) % step
+    if _due_in_month(index, day) < start:
+        index += step
+    if index // 12 > term_end.year:
+        return None
+    due = _due_in_month(index, day)
+    return due if due <= term_end else None
 
 
 def commitment_due_dates(commitment: Commitment, *, agreement: Agreement, start: dt.date,
@@ -126,25 +186,48 @@ def commitment_due_dates(commitment: Commitment, *, agreement: Agreement, start:
 
     Once: its single date (whatever the window, as long as it lies in the term). Monthly: each
     month on day_of_month; quarterly: January, April, July and October; yearly: the month the term
-    starts in.
+    starts in. Steps from one due date to the next (never month by month over the window).
     """
-    term_start, term_end = agreement.term_start, agreement.term_end
     if commitment.recurrence == Recurrence.ONCE:
-        due = commitment.due_on
-        return [due] if due is not None and term_start <= due <= term_end else []
-    start, end = max(start, term_start), min(end, term_end)
-    if start > end or not commitment.day_of_month:
+        due = commitment_next_due_on(commitment, agreement=agreement, on_or_after=agreement.term_start)
+        return [due] if due is not None else []
+    end = min(end, agreement.term_end)
+    due = commitment_next_due_on(commitment, agreement=agreement, on_or_after=start)
+    if due is None or due > end:
         return []
-    days = []
-    for year, month in _months(start, end):
-        if commitment.recurrence == Recurrence.QUARTERLY and month not in _QUARTER_MONTHS:
-            continue
-        if commitment.recurrence == Recurrence.YEARLY and month != term_start.month:
-            continue
-        day = dt.date(year, month, commitment.day_of_month)
-        if start <= day <= end:
-            days.append(day)
+    step, index, days = _STEP[commitment.recurrence], _month_index(due), []
+    while due <= end:
+        days.append(due)
+        index += step
+        if index // 12 > end.year:
+            break
+        due = _due_in_month(index, commitment.day_of_month)
     return days
+
+
+def commitment_due_count(commitment: Commitment, *, agreement: Agreement, start: dt.date, end: dt.date) -> int:
+    """How many due dates fall between start and end (inclusive) within the term, by arithmetic."""
+    first = commitment_next_due_on(commitment, agreement=agreement, on_or_after=start)
+    end = min(end, agreement.term_end)
+    if first is None or first > end:
+        return 0
+    if commitment.recurrence == Recurrence.ONCE:
+        return 1
+    step = _STEP[commitment.recurrence]
+    last = _month_index(end) - (_month_index(end) - _month_index(first)) % step
+    if _due_in_month(last, commitment.day_of_month) > end:
+        last -= step
+    return (last - _month_index(first)) // step + 1
+
+
+def commitment_next_unmade(commitment: Commitment, *, agreement: Agreement, on_or_after: dt.date,
+                           made) -> dt.date | None:
+    """The first due date on or after `on_or_after` that has no occurrence yet (`made`: the due
+    dates that have one). Steps over made dates only, so at most len(made) + 1 steps."""
+    due = commitment_next_due_on(commitment, agreement=agreement, on_or_after=on_or_after)
+    while due is not None and due in made:
+        due = commitment_next_due_on(commitment, agreement=agreement, on_or_after=due + dt.timedelta(days=1))
+    return due
 
 
 # --- the three lists -----------------------------------------------------------------------
@@ -292,12 +375,19 @@ def unit_obligations(*, user, unit: MemberUnit, today: dt.date | None = None) ->
             c.next_due_on = unfinished[0]
         else:
             made = {o.due_on for o in c.occurrences.all()}
-            upcoming = [d for d in commitment_due_dates(c, agreement=c.agreement, start=today,
-                                                        end=c.agreement.term_end)
-                        if d >= today and d not in made]
-            c.next_due_on = upcoming[0] if upcoming else None
+            c.next_due_on = commitment_next_unmade(c, agreement=c.agreement, on_or_after=today, made=made)
     commitments.sort(key=lambda c: (c.next_due_on is None, c.next_due_on or today, c.pk))
     return commitments
+
+
+def unit_drafts_to_sign(*, user, unit: MemberUnit, limit: int = 50) -> list[Agreement]:
+    """Drafts the user may read in which the unit has still to sign, newest first: where a liaison
+    finds the agreements waiting for its signature, whichever alliance drafted them. One query."""
+    return list(
+        agreement_list(user=user)
+        .filter(stage=Stage.DRAFT, parties__unit_id=unit.pk, parties__signed_at__isnull=True)
+        .order_by("-created_at", "-pk")[:limit]
+    )
 
 
 def agreement_progress(agreement: Agreement, *, today: dt.date | None = None) -> dict[str, int]:

@@ -40,6 +40,7 @@ from . import printing, selectors, services
 from .forms import (
     AgreementEditForm,
     AgreementForm,
+    CancelForm,
     ClaimConfirmForm,
     ClauseForm,
     CommitmentForm,
@@ -106,10 +107,24 @@ class ResidentRatingForm(forms.Form):
                               required=False, max_length=2000)
 
 
+# The limit keys on REMOTE_ADDR (django-ratelimit's "ip"). Behind a reverse proxy every resident
+# would share the proxy's address (one limit for the whole town), so a deployment behind a proxy
+# must make REMOTE_ADDR the client's address. gunicorn does so with the PROXY protocol
+# (`--proxy-protocol --proxy-allow-from=<proxy address>`, the proxy sending PROXY headers);
+# `--forwarded-allow-ips` alone only decides whose X-Forwarded-* headers gunicorn trusts, it
+# leaves REMOTE_ADDR the socket's peer (gunicorn 27). Never take X-Forwarded-For from anyone
+# but the known proxy: a client can write it.
 @ratelimit(key="ip", rate="10/h", method="POST", block=False)
 def public_agreement(request, token):
-    """亮约: a published agreement for residents, no login, with their rating form."""
-    agreement = selectors.agreement_get_public(token=token)
+    """亮约: a published agreement for residents, no login, with their rating form. The address of
+    a version an amendment superseded (its QR code may be printed) leads to the version in force."""
+    try:
+        agreement = selectors.agreement_get_public(token=token)
+    except Http404:
+        successor = selectors.agreement_public_successor(token=token)
+        if successor is None:
+            raise
+        return redirect("public-agreement", token=successor.public_token)
     form = ResidentRatingForm(request.POST or None)
     limited = request.method == "POST" and getattr(request, "limited", False)
     if request.method == "POST":
@@ -124,10 +139,14 @@ def public_agreement(request, token):
             else:
                 messages.success(request, _("谢谢您的评价。"))
                 return redirect("public-agreement", token=token)
+    # The signers' personal names only for those who may read the agreement anyway; residents see
+    # which party signed and when.
+    show_signers = request.user.is_authenticated and selectors.agreement_list(user=request.user).filter(
+        pk=agreement.pk).exists()
     return render(request, "agreements/public_agreement.html", {
         **printing.agreement_context(agreement, request=request, progress=printing.commitment_progress(agreement)),
         "summary": selectors.agreement_progress(agreement),
-        "form": form, "may_rate": "rate" in services.agreement_moves(agreement),
+        "form": form, "may_rate": "rate" in services.agreement_moves(agreement), "show_signers": show_signers,
     }, status=429 if limited else 200)
 
 
@@ -334,7 +353,11 @@ def agreement_detail(request, pk):
         c.when = printing.recurrence_text(c)
     chain = {a.pk: a for a in selectors.agreement_list(user=user).filter(
         Q(pk=agreement.previous_id) | Q(previous_id=agreement.pk))}
-    amended_by = next((a for a in chain.values() if a.previous_id == agreement.pk), None)
+    # The live amendment first; cancelled ones are listed after it.
+    amendments = sorted((a for a in chain.values() if a.previous_id == agreement.pk),
+                        key=lambda a: (a.stage == Stage.CANCELLED, -a.pk))
+    amended_by = next((a for a in amendments if a.stage != Stage.CANCELLED), None)
+    cancelled_amendments = [a for a in amendments if a.stage == Stage.CANCELLED]
     previous = chain.get(agreement.previous_id) if agreement.previous_id else None
     public = printing.is_public(agreement)
     public_url = printing.public_url(agreement, request=request) if public else ""
@@ -343,13 +366,14 @@ def agreement_detail(request, pk):
         "breadcrumb": alliance_breadcrumb(user=user, alliance=agreement.alliance),
         "stages": selectors.stage_bar(agreement), "parties": parties, "clauses": list(agreement.clauses.all()),
         "commitments": commitments, "is_handler": handler, "moves": moves,
-        "previous": previous, "amended_by": amended_by,
+        "previous": previous, "amended_by": amended_by, "cancelled_amendments": cancelled_amendments,
         # An agreement that was amended, or whose previous version the user cannot open, is still named.
         "has_previous": agreement.previous_id is not None,
         "can_publish": handler and "publish" in moves, "can_perform": handler and "perform" in moves,
         "can_evaluate": handler and "evaluate" in moves, "can_terminate": handler and "terminate" in moves,
         "can_amend": handler and "amend" in moves and amended_by is None,
         "terminate_form": TerminateForm(auto_id="terminate_%s") if handler and "terminate" in moves else None,
+        "cancel_form": CancelForm(auto_id="cancel_%s") if handler and "cancel" in moves else None,
         "public_url": public_url, "public_qr": qr_svg(public_url) if public_url else "",
         **_draft_context(user, agreement, handler=handler, own=own, parties=parties, commitments=commitments),
         **_performing_context(user, agreement, handler=handler, own=own, commitments=commitments, moves=moves),
@@ -456,6 +480,11 @@ def _do_terminate(request, agreement):
                                  reason=_valid(TerminateForm(request.POST))["reason"])
 
 
+def _do_cancel(request, agreement):
+    services.agreement_cancel(user=request.user, agreement=agreement,
+                              reason=_valid(CancelForm(request.POST))["reason"])
+
+
 def _do_amend(request, agreement):
     return services.agreement_amend(user=request.user, agreement=agreement)
 
@@ -497,6 +526,7 @@ AGREEMENT_ACTIONS = {
     "perform": (_do_perform, gettext_lazy("已开始履约,承诺事项已生成待办事项。"), "performance"),
     "evaluate": (_do_evaluate, gettext_lazy("已评约。"), "ratings"),
     "terminate": (_do_terminate, gettext_lazy("协议已终止。"), ""),
+    "cancel": (_do_cancel, gettext_lazy("协议草稿已撤销。"), ""),
     "amend": (_do_amend, gettext_lazy("已发起修订:这是新版本的草稿,修改后请各方重新签署。"), ""),
     "report": (_do_report, gettext_lazy("已报告履约情况。"), "performance"),
     "rate": (_do_rate, gettext_lazy("已提交评价。"), "ratings"),
@@ -974,6 +1004,7 @@ def unit_obligations(request, pk):
     home = unit.alliance if user_scope(request.user).allows(VIEW, unit.alliance_path) else None
     return render(request, "agreements/obligations.html", {
         "unit": unit, "rows": rows, "today": today, "overdue_count": sum(1 for row in rows if row["overdue"]),
+        "to_sign": selectors.unit_drafts_to_sign(user=request.user, unit=unit),
         "alliance": home, "breadcrumb": alliance_breadcrumb(user=request.user, alliance=home) if home else [],
     })
 

@@ -6,8 +6,9 @@ Built through the agreements and tasks services only, as the secretary and the u
 would build them: resources of several units in every category, needs in every state with
 pending, confirmed, declined and withdrawn claims, two projects with milestones, and agreements
 drafted, partly signed, signed, published, performing (occurrences done, in progress and overdue),
-evaluated (party and resident ratings), terminated with a reason, and amended (the first version
-superseded). Points come from the confirmed claims, the ratings and the fulfilled occurrences.
+evaluated (party and resident ratings), terminated with a reason, amended (the first version
+superseded) and a draft cancelled (已撤销) after one party had signed it. Points come from the
+confirmed claims (once their agreement is signed), the ratings and the fulfilled occurrences.
 
 Dates are relative to the day of seeding: terms, due dates and milestones lie in the past where
 the story needs it, and the services that take `today` (perform, evaluate, the generation of
@@ -36,6 +37,7 @@ from agreements.models import (
 )
 from agreements.services import (
     agreement_amend,
+    agreement_cancel,
     agreement_create,
     agreement_evaluate,
     agreement_perform,
@@ -276,7 +278,9 @@ def _lists(demo: Demo, u: dict[str, MemberUnit], draft: Agreement) -> None:
     claim_confirm(user=secretary, claim=claim_signs, due_on=demo.day(30), agreement=draft)
     clinic = need("慢病老人健康管理", "medical", priority="high")
     claim_clinic = need_claim(user=demo.liaison(u["medical"]), need=clinic, unit=u["medical"])
-    claim_confirm(user=secretary, claim=claim_clinic, due_on=demo.day(45))
+    clinic_commitment = claim_confirm(user=secretary, claim=claim_clinic, due_on=demo.day(45))
+    # The new draft the claim went into is signed: the claim earns the unit its points.
+    demo.sign(clinic_commitment.agreement)
     summer = need("小区儿童暑期托管", "training", description="双职工家庭暑期看护难。")
     declined = need_claim(user=demo.liaison(u["school"]), need=summer, unit=u["school"], note="可提供教室两间。")
     claim_decline(user=secretary, claim=declined, reason="托管需具备相应资质,已改由街道统筹,感谢支持。")
@@ -420,6 +424,15 @@ def _agreements(demo: Demo, u: dict[str, MemberUnit]) -> Agreement:
         demo.fulfil(occurrence, note="已完成。")
     agreement_terminate(user=demo.secretary_of(c), agreement=ended,
                         reason="商户经营调整迁出辖区,经双方协商一致提前终止契约。")
+
+    # 已撤销: a draft one unit had signed, given up before the others signed it.
+    dropped = demo.draft(c, title="锦霞新城小区停车秩序共建契约(草案)", units=[u["enterprise"]], start=20, end=385,
+                         preamble="驻区企业开放内部停车位,缓解小区夜间停车难。", clauses=CLAUSES[:2], commitments=[
+                             (u["enterprise"], "夜间开放内部停车位30个", "venue", "monthly", 1, "每晚19时至次日7时。"),
+                         ])
+    demo.sign(dropped, only_units=True)
+    agreement_cancel(user=demo.secretary_of(c), agreement=dropped,
+                     reason="企业停车场改建,暂不具备开放条件,经协商撤销本草案,改建完成后另行商议。")
 
     # 已修订: the first version performed for half a year, then amended; the signed amendment
     # supersedes it and takes over its open occurrences.

@@ -130,8 +130,8 @@ class AgreementSerializer(serializers.ModelSerializer):
         model = Agreement
         fields = ["id", "alliance", "alliance_name", "title", "version", "previous", "stage", "stage_display",
                   "stage_bar", "term_start", "term_end", "content_hash", "public_url", "signed_at", "published_at",
-                  "performing_at", "evaluated_at", "terminated_at", "termination_reason", "created_at",
-                  "updated_at"]
+                  "performing_at", "evaluated_at", "terminated_at", "termination_reason", "cancelled_at",
+                  "cancellation_reason", "created_at", "updated_at"]
         read_only_fields = fields
 
     @extend_schema_field(StageBarSerializer(many=True))
@@ -151,7 +151,7 @@ class PartySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Party
-        fields = ["id", "unit", "name", "signed", "signed_by", "signer_name", "signed_at"]
+        fields = ["id", "unit", "name", "credit_code", "signed", "signed_by", "signer_name", "signed_at"]
         read_only_fields = fields
 
     def get_signed(self, party) -> bool:
@@ -440,6 +440,10 @@ class SignSerializer(serializers.Serializer):
 
 class TerminateSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, max_length=2000)
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, max_length=2000, help_text="Why the draft is cancelled (撤销理由).")
 
 
 class AgreementRateSerializer(serializers.Serializer):

@@ -48,6 +48,7 @@ from .serializers import (
     AgreementRateSerializer,
     AgreementSerializer,
     AgreementUpdateSerializer,
+    CancelSerializer,
     ClaimConfirmSerializer,
     ClaimSerializer,
     ClauseInputSerializer,
@@ -390,7 +391,8 @@ class AgreementViewSet(ScopedViewSetMixin, PatchOnlyMixin, mixins.ListModelMixin
                        mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Co-construction agreements (共建协议) and their five stages (五约): 谈约 draft → 签约 signed →
     亮约 published → 履约 performing → 评约 evaluated; terminated with a reason from any signed stage;
-    superseded once an amendment (修订) is signed. Each move is an action that calls one service.
+    superseded once an amendment (修订) is signed; a draft can be cancelled (已撤销). Each move is an
+    action that calls one service.
 
     While a draft nobody has signed: PATCH the agreement, and add or change its parties
     (/parties/), clauses (/clauses/) and commitments (/commitments/). The first signature freezes
@@ -409,8 +411,8 @@ class AgreementViewSet(ScopedViewSetMixin, PatchOnlyMixin, mixins.ListModelMixin
         # "supersede" happens to an agreement (its amendment is signed); nobody asks for it.
         agreement.moves = sorted(services.agreement_moves(agreement) - {"supersede"})
         agreement.evaluation_rows = list(agreement.evaluations.select_related("party").order_by("period", "pk"))
-        agreement.amendment_pk = Agreement.objects.filter(previous_id=agreement.pk).values_list(
-            "pk", flat=True).first()
+        agreement.amendment_pk = Agreement.objects.filter(previous_id=agreement.pk).exclude(
+            stage=Stage.CANCELLED).values_list("pk", flat=True).first()
         return Response(AgreementDetailSerializer(agreement, context=self.get_serializer_context()).data,
                         status=code)
 
@@ -574,6 +576,16 @@ class AgreementViewSet(ScopedViewSetMixin, PatchOnlyMixin, mixins.ListModelMixin
         data = _valid(TerminateSerializer, request)
         return self._answer(services.agreement_terminate(user=request.user, agreement=agreement,
                                                          reason=data["reason"]))
+
+    @extend_schema(request=CancelSerializer, responses={200: AgreementDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """撤销 a draft (even one some parties signed), with a reason: it never takes effect, the claims
+        confirmed into it are released, and a cancelled amendment does not stop another one."""
+        agreement = self.get_object()
+        data = _valid(CancelSerializer, request)
+        return self._answer(services.agreement_cancel(user=request.user, agreement=agreement,
+                                                      reason=data["reason"]))
 
     @extend_schema(request=None, responses={201: AgreementDetailSerializer})
     @action(detail=True, methods=["post"])

@@ -10,6 +10,7 @@ transaction; see each module for its rules:
 from .agreements import (
     MOVES,
     agreement_amend,
+    agreement_cancel,
     agreement_content,
     agreement_content_hash,
     agreement_create,
@@ -55,6 +56,7 @@ from .points import points_award_fulfilled
 __all__ = [
     "MOVES",
     "agreement_amend",
+    "agreement_cancel",
     "agreement_content",
     "agreement_content_hash",
     "agreement_create",

@@ -1,5 +1,6 @@
 """The agreement and its five stages (五约): 谈约 draft → 签约 signed → 亮约 published → 履约 performing
-→ 评约 evaluated; terminated (with a reason) from any signed stage; superseded by a signed amendment.
+→ 评约 evaluated; terminated (with a reason) from any signed stage; superseded by a signed amendment;
+a draft, even partly signed, can be cancelled (已撤销, with a reason).
 
 Every move is checked against one table (MOVES). The first signature freezes the content and
 records its SHA-256; from then on a change is an amendment, a new version that is signed again.
@@ -37,18 +38,29 @@ from tasks.services import item_create, item_reject
 
 from ..models import (
     Agreement,
+    Claim,
+    ClaimStatus,
     Clause,
     Commitment,
     CommitmentItem,
     Evaluation,
     Evidence,
+    Need,
+    NeedStatus,
     Party,
     RaterKind,
     Recurrence,
     ResourceCategory,
     Stage,
 )
-from ..selectors import agreement_list, agreement_with_content, commitment_due_dates
+from ..selectors import (
+    agreement_list,
+    agreement_with_content,
+    commitment_due_count,
+    commitment_due_dates,
+    commitment_next_due_on,
+    commitment_next_unmade,
+)
 from . import points
 from ._common import (
     Errors,
@@ -62,6 +74,11 @@ from ._common import (
 )
 
 MAX_TITLE = 200
+MAX_PREAMBLE = 10000
+# A term starts no earlier than this and lasts at most MAX_TERM_YEARS: the schedules, the
+# evaluation check and the obligations page never walk a term of centuries.
+EARLIEST_TERM_START = dt.date(2000, 1, 1)
+MAX_TERM_YEARS = 10
 LOCKED = gettext_lazy("协议已有签署方签署,内容已锁定;如需修改请发起修订。")
 
 # --- the one table of moves ----------------------------------------------------------------
@@ -80,6 +97,7 @@ MOVES: dict[str, tuple[frozenset[str], str | None, str]] = {
     "amend": (frozenset({Stage.SIGNED, Stage.PUBLISHED, Stage.PERFORMING}), None, gettext_lazy("发起修订")),
     "supersede": (frozenset({Stage.SIGNED, Stage.PUBLISHED, Stage.PERFORMING}), Stage.SUPERSEDED,
                   gettext_lazy("被修订稿取代")),
+    "cancel": (frozenset({Stage.DRAFT}), Stage.CANCELLED, gettext_lazy("撤销")),
 }
 
 
@@ -174,7 +192,9 @@ def agreement_content(agreement: Agreement) -> dict:
         "preamble": agreement.preamble,
         "term": {"start": agreement.term_start.isoformat(), "end": agreement.term_end.isoformat()},
         "version": agreement.version,
-        "parties": [{"name": p.name, "credit_code": p.unit.credit_code if p.unit_id else ""} for p in parties],
+        # The snapshots taken when the party was added: a later change in the unit register does
+        # not change the signed text (nor lock a half-signed draft).
+        "parties": [{"name": p.name, "credit_code": p.credit_code if p.unit_id else ""} for p in parties],
         "clauses": [{"position": c.position, "text": c.text} for c in clauses],
         "commitments": [
             {
@@ -213,12 +233,41 @@ def _check_units(errors: Errors, alliance: Alliance, units: Iterable[MemberUnit]
     return units
 
 
+def _years_after(day: dt.date, years: int) -> dt.date:
+    if day.year + years > dt.date.max.year:
+        return dt.date.max
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
 def _clean_term(errors: Errors, start, end) -> tuple[dt.date | None, dt.date | None]:
     start = clean_date(errors, "term_start", start, required=_("请填写履约期的开始日期。"))
     end = clean_date(errors, "term_end", end, required=_("请填写履约期的结束日期。"))
+    if start and start < EARLIEST_TERM_START:
+        errors.add("term_start", _("履约期的开始日期不能早于%(day)s。") % {"day": EARLIEST_TERM_START})
+        start = None
     if start and end and end < start:
         errors.add("term_end", _("履约期的结束日期不能早于开始日期。"))
+    elif start and end and end > _years_after(start, MAX_TERM_YEARS):
+        errors.add("term_end", _("履约期最长%(years)d年,结束日期不能晚于%(day)s。") % {
+            "years": MAX_TERM_YEARS, "day": _years_after(start, MAX_TERM_YEARS)})
     return start, end
+
+
+def _clean_preamble(errors: Errors, preamble) -> str:
+    return clean_text(errors, "preamble", preamble, max_length=MAX_PREAMBLE)
+
+
+def _no_due_date_message(title: str) -> str:
+    return _("“%(title)s”按所选周期在履约期内没有应完成的日期,请调整每期日期、周期或履约期。") % {"title": title}
+
+
+def _unit_party(agreement: Agreement, unit: MemberUnit) -> Party:
+    """A new party row for a member unit, with the name and credit code as they stand now."""
+    return tenant_owned(Party, owner=agreement.alliance, agreement=agreement, unit=unit, name=unit.name,
+                        credit_code=unit.credit_code)
 
 
 @transaction.atomic
@@ -229,7 +278,7 @@ def agreement_create(*, user, alliance: Alliance, title: str, term_start, term_e
     require_permission(user=user, alliance=alliance, perm=HANDLE_ITEMS)
     errors = Errors()
     title = clean_text(errors, "title", title, max_length=MAX_TITLE, required=_("请填写协议名称。"))
-    preamble = clean_text(errors, "preamble", preamble)
+    preamble = _clean_preamble(errors, preamble)
     term_start, term_end = _clean_term(errors, term_start, term_end)
     units = _check_units(errors, alliance, units)
     errors.raise_if_any()
@@ -240,7 +289,7 @@ def agreement_create(*, user, alliance: Alliance, title: str, term_start, term_e
     agreement.save()
     Party.objects.bulk_create([
         tenant_owned(Party, owner=alliance, agreement=agreement, unit=None, name=_initiator_name(alliance)),
-        *(tenant_owned(Party, owner=alliance, agreement=agreement, unit=u, name=u.name) for u in units),
+        *(_unit_party(agreement, u) for u in units),
     ])
     return agreement
 
@@ -260,17 +309,22 @@ def agreement_update(*, user, agreement: Agreement, **fields) -> Agreement:
         agreement.title = clean_text(errors, "title", fields["title"], max_length=MAX_TITLE,
                                      required=_("请填写协议名称。"))
     if "preamble" in fields:
-        agreement.preamble = clean_text(errors, "preamble", fields["preamble"])
+        agreement.preamble = _clean_preamble(errors, fields["preamble"])
     if "term_start" in fields or "term_end" in fields:
         start, end = _clean_term(errors, fields.get("term_start", agreement.term_start),
                                  fields.get("term_end", agreement.term_end))
         if start and end:
-            outside = [c.title for c in agreement.commitments.filter(recurrence=Recurrence.ONCE)
-                       if not start <= c.due_on <= end]
+            agreement.term_start, agreement.term_end = start, end
+            commitments = list(agreement.commitments.order_by("position", "pk"))
+            outside = [c.title for c in commitments if c.recurrence == Recurrence.ONCE
+                       and not start <= c.due_on <= end]
             if outside:
                 errors.add("term_end", _("以下承诺事项的完成日期不在新的履约期内:%(titles)s") % {
                     "titles": "、".join(outside)})
-            agreement.term_start, agreement.term_end = start, end
+            for c in commitments:
+                if c.recurrence != Recurrence.ONCE and commitment_next_due_on(
+                        c, agreement=agreement, on_or_after=start) is None:
+                    errors.add("term_end", _no_due_date_message(c.title))
     errors.raise_if_any()
     agreement.save(update_fields=[*(f for f in AGREEMENT_FIELDS), "updated_at"])
     return agreement
@@ -291,7 +345,7 @@ def _party_add(agreement: Agreement, unit: MemberUnit) -> Party:
         raise ValidationError({"unit": errors.by_field["units"]})
     if agreement.parties.filter(unit_id=unit.pk).exists():
         raise ValidationError({"unit": [_("“%(unit)s”已经是本协议的签约方。") % {"unit": unit.name}]})
-    party = tenant_owned(Party, owner=agreement.alliance, agreement=agreement, unit=unit, name=unit.name)
+    party = _unit_party(agreement, unit)
     party.save()
     return party
 
@@ -401,6 +455,9 @@ def _clean_commitment(agreement: Agreement, values: dict) -> dict:
             day = 0
         if not 1 <= day <= 28:
             errors.add("day_of_month", _("周期性承诺请填写每期的日期(1至28日)。"))
+        elif commitment_next_due_on(Commitment(recurrence=recurrence, day_of_month=day), agreement=agreement,
+                                    on_or_after=agreement.term_start) is None:
+            errors.add("day_of_month", _no_due_date_message(cleaned["title"] or _("该承诺事项")))
         cleaned["due_on"], cleaned["day_of_month"] = None, day
     errors.raise_if_any()
     return cleaned
@@ -441,8 +498,12 @@ def commitment_update(*, user, commitment: Commitment, **fields) -> Commitment:
     if unknown:
         raise ValidationError(_("未知的字段:%(fields)s") % {"fields": ", ".join(sorted(unknown))})
     new_party = fields.get("party", commitment.party)
-    if getattr(new_party, "pk", None) != commitment.party_id and not _is_handler(user, agreement):
-        raise PermissionDenied(_("只有发起党组织可以改变承诺方。"))
+    if getattr(new_party, "pk", None) != commitment.party_id:
+        if not _is_handler(user, agreement):
+            raise PermissionDenied(_("只有发起党组织可以改变承诺方。"))
+        claim = _claim_of(commitment)
+        if claim is not None:
+            raise ValidationError({"party": [_from_claim_message(claim, _("改由其他签约方承担"))]})
     values = {name: fields.get(name, getattr(commitment, name)) for name in COMMITMENT_FIELDS}
     cleaned = _clean_commitment(agreement, values)
     for name, value in cleaned.items():
@@ -451,9 +512,23 @@ def commitment_update(*, user, commitment: Commitment, **fields) -> Commitment:
     return commitment
 
 
+def _claim_of(commitment: Commitment) -> Claim | None:
+    return Claim.objects.select_related("need", "unit").filter(commitment_id=commitment.pk).first()
+
+
+def _from_claim_message(claim: Claim, action: str) -> str:
+    return _("该承诺事项来自“%(unit)s”对需求“%(need)s”的认领,不能%(action)s;如不再需要,请撤销本协议草稿,"
+             "该需求将重新开放认领。") % {"unit": claim.unit.name, "need": claim.need.title, "action": action}
+
+
 @transaction.atomic
 def commitment_delete(*, user, commitment: Commitment) -> None:
+    """Delete a commitment of an unsigned draft; one that came from a confirmed claim stays (the
+    claim, its need and its points hang on it): cancel the draft instead."""
     commitment, _agreement = _commitment_for_edit(user, commitment)
+    claim = _claim_of(commitment)
+    if claim is not None:
+        raise ValidationError(_from_claim_message(claim, _("删除")))
     commitment.delete()
 
 
@@ -500,6 +575,10 @@ def agreement_sign(*, user, agreement: Agreement, party: Party) -> Party:
         fields += ["stage", "signed_at"]
         if agreement.previous_id is not None:
             _supersede(agreement)
+        # A claim earns its points once the agreement it went into is signed by every party.
+        for claim in Claim.objects.filter(commitment__agreement_id=agreement.pk, status=ClaimStatus.CONFIRMED
+                                          ).select_related("need").order_by("pk"):
+            points.award_claim(claim)
     agreement.save(update_fields=fields)
     return party
 
@@ -626,12 +705,19 @@ def agreement_evaluate(*, user, agreement: Agreement, today: dt.date | None = No
     if today <= locked.term_end:
         occurrences = CommitmentItem.objects.filter(commitment__agreement_id=locked.pk)
         unfinished = occurrences.exclude(item__status__in=(Status.CLOSED, Status.REJECTED)).count()
-        made = set(occurrences.values_list("commitment_id", "due_on"))
-        to_come = sum(
-            1 for c in locked.commitments.all()
-            for day in commitment_due_dates(c, agreement=locked, start=today, end=locked.term_end)
-            if (c.pk, day) not in made
-        )
+        made: dict[int, set[dt.date]] = {}
+        for commitment_id, due_on in occurrences.values_list("commitment_id", "due_on"):
+            made.setdefault(commitment_id, set()).add(due_on)
+        to_come = 0
+        for c in locked.commitments.all():
+            c_made = made.get(c.pk, set())
+            # "Any date still to come" without walking the term: the first one not made yet, and
+            # how many there are (counted by arithmetic, minus the made ones among them).
+            if commitment_next_unmade(c, agreement=locked, on_or_after=today, made=c_made) is None:
+                continue
+            made_ahead = sum(1 for day in c_made if day >= today and commitment_next_due_on(
+                c, agreement=locked, on_or_after=day) == day)
+            to_come += commitment_due_count(c, agreement=locked, start=today, end=locked.term_end) - made_ahead
         if unfinished or to_come:
             raise ValidationError(
                 _("履约期至%(end)s才结束,还有%(n)d期承诺事项没有办结,暂不能评约。") % {
@@ -655,6 +741,11 @@ def agreement_terminate(*, user, agreement: Agreement, reason: str) -> Agreement
     agreement.termination_reason = reason
     agreement.save(update_fields=["termination_reason"])
     note = _("协议已终止:%(reason)s") % {"reason": reason}
+    # An amendment still being drafted can no longer take effect: it goes with the agreement.
+    for draft in (Agreement.objects.select_for_update(of=("self",)).select_related("alliance")
+                  .filter(previous_id=agreement.pk, stage=Stage.DRAFT).order_by("pk")):
+        _cancel(user, draft, reason=_("原协议(第%(version)d版)已终止:%(reason)s") % {
+            "version": agreement.version, "reason": reason})
     scope = user_scope(user)
     open_items = CommitmentItem.objects.filter(
         commitment__agreement_id=agreement.pk, item__status__in=(Status.NEW, Status.ACCEPTED)
@@ -666,6 +757,42 @@ def agreement_terminate(*, user, agreement: Agreement, reason: str) -> Agreement
     return agreement
 
 
+def _cancel(user, draft: Agreement, *, reason: str) -> Agreement:
+    """Move a locked draft to cancelled. The claims confirmed into it are released: declined with
+    the reason, their needs open for claiming again (nothing was promised in the end)."""
+    draft.stage = _check_move(draft, "cancel")
+    draft.cancelled_at = timezone.now()
+    draft.cancellation_reason = reason
+    draft.save(update_fields=["stage", "cancelled_at", "cancellation_reason", "updated_at"])
+    claims = list(Claim.objects.select_for_update(of=("self",)).filter(
+        commitment__agreement_id=draft.pk, status=ClaimStatus.CONFIRMED).order_by("pk"))
+    note = (_("协议草稿已撤销:%(reason)s") % {"reason": reason})[:2000]
+    for claim in claims:
+        claim.status = ClaimStatus.DECLINED
+        claim.declined_reason = note
+        claim.decided_by = user
+        claim.decided_at = draft.cancelled_at
+        claim.save(update_fields=["status", "declined_reason", "decided_by", "decided_at"])
+    if claims:
+        Need.objects.filter(pk__in=[c.need_id for c in claims], status=NeedStatus.CLAIMED).update(
+            status=NeedStatus.PUBLISHED, updated_at=timezone.now())
+    return draft
+
+
+@transaction.atomic
+def agreement_cancel(*, user, agreement: Agreement, reason: str) -> Agreement:
+    """撤销 a draft that will not be signed (even one some parties have signed), with a reason.
+    It never takes effect; a cancelled amendment leaves the version in force as it was and does
+    not stop another amendment. The initiating organisation's handlers decide."""
+    _require_handler(user, agreement)
+    errors = Errors()
+    reason = clean_text(errors, "reason", reason, max_length=2000, required=_("请填写撤销理由。"))
+    errors.raise_if_any()
+    locked = _lock(agreement)
+    _check_move(locked, "cancel")
+    return _cancel(user, locked, reason=reason)
+
+
 @transaction.atomic
 def agreement_amend(*, user, agreement: Agreement) -> Agreement:
     """修订: a new version as a draft copy (parties unsigned, clauses, commitments), previous = this
@@ -673,7 +800,7 @@ def agreement_amend(*, user, agreement: Agreement) -> Agreement:
     _require_handler(user, agreement)
     old = _lock(agreement)
     _check_move(old, "amend")
-    pending = Agreement.objects.filter(previous_id=old.pk).first()
+    pending = Agreement.objects.filter(previous_id=old.pk).exclude(stage=Stage.CANCELLED).first()
     if pending is not None:
         raise ValidationError(_("该协议已有修订稿(第%(version)d版,%(stage)s),请在修订稿上继续修改。") % {
             "version": pending.version, "stage": pending.get_stage_display()})
@@ -686,8 +813,10 @@ def agreement_amend(*, user, agreement: Agreement) -> Agreement:
     new.save()
     parties = {}
     for party in old.parties.select_related("unit").order_by("pk"):
-        name = party.unit.name if party.unit_id else _initiator_name(alliance)
-        parties[party.pk] = tenant_owned(Party, owner=alliance, agreement=new, unit_id=party.unit_id, name=name)
+        parties[party.pk] = (
+            _unit_party(new, party.unit) if party.unit_id
+            else tenant_owned(Party, owner=alliance, agreement=new, unit=None, name=_initiator_name(alliance))
+        )
     Party.objects.bulk_create(list(parties.values()))
     Clause.objects.bulk_create([
         tenant_owned(Clause, owner=alliance, agreement=new, position=c.position, text=c.text)
@@ -811,9 +940,11 @@ def _clean_phone(errors: Errors, phone) -> str:
 @transaction.atomic
 def evaluation_add_resident(*, agreement: Agreement, name: str, phone: str, score: int, comment: str = "",
                             period: int | None = None) -> Evaluation:
-    """评约 by a resident on the public page: once a year per phone number; every unit party gets
-    (score − 3) × 2 points."""
-    agreement = Agreement.objects.select_related("alliance").get(pk=agreement.pk)
+    """评约 by a resident on the public page: once a year per phone number. The phone is not
+    verified, so the residents' ratings of a year count as one: every unit party's points for the
+    period are recomputed from the residents' average (one ledger line each, updated)."""
+    # Locked: the ratings arriving at the same time recompute the average one after the other.
+    agreement = _lock(agreement)
     _check_move(agreement, "rate")
     errors = Errors()
     name = clean_text(errors, "name", name, max_length=60)
@@ -830,5 +961,5 @@ def evaluation_add_resident(*, agreement: Agreement, name: str, phone: str, scor
             evaluation.save()
     except IntegrityError:
         raise ValidationError({"phone": [_("该手机号已经评价过%(period)d年度。") % {"period": period}]}) from None
-    points.award_evaluation(evaluation)
+    points.award_residents(agreement, period)
     return evaluation

@@ -4,14 +4,15 @@ tie the two together; and claims (认领/抢单) of published needs.
 Need: draft → published → claimed (a claim pending or confirmed) → back to published when the
 claim is declined or withdrawn; closed from any of these. Of two claims at the same moment the
 database keeps one (the partial unique constraint on live claims); the other is told who won.
-A confirmed claim becomes a commitment of a draft agreement and earns the unit points.
+A confirmed claim becomes a commitment of a draft agreement; the unit earns its points once that
+agreement is signed by every party (a draft may still be cancelled, which releases the claim).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -43,9 +44,15 @@ from ..models import (
     ResourceCategory,
 )
 from ..selectors import claim_list, need_list, project_list, resource_list
-from . import points
 from ._common import Errors, clean_choice, clean_date, clean_text, is_member, tenant_owned
-from .agreements import _commitment_create, _lock_editable, _party_add, agreement_create
+from .agreements import (
+    MAX_TERM_YEARS,
+    _commitment_create,
+    _lock_editable,
+    _party_add,
+    _years_after,
+    agreement_create,
+)
 
 MAX_TITLE = 200
 LIVE_CLAIMS = (ClaimStatus.PENDING, ClaimStatus.CONFIRMED)
@@ -320,7 +327,7 @@ def claim_decline(*, user, claim: Claim, reason: str) -> Claim:
 def claim_confirm(*, user, claim: Claim, due_on, agreement: Agreement | None = None) -> Commitment:
     """确认认领: the claim becomes a one-off commitment of the unit, due `due_on`, in the given draft
     agreement of the need's alliance (the unit joins it as a party if need be) or in a new draft.
-    The unit earns points for the claim."""
+    The unit earns points for the claim once that agreement is signed by every party."""
     claim = _require_claim_handler(user, claim)
     _claim_status(claim, (ClaimStatus.PENDING,), _("确认"))
     need = claim.need
@@ -329,6 +336,10 @@ def claim_confirm(*, user, claim: Claim, due_on, agreement: Agreement | None = N
     today = timezone.localdate()
     if due_on and due_on < today:
         errors.add("due_on", _("承诺完成日期不能早于今天。"))
+    elif due_on and agreement is None and due_on > _years_after(today, MAX_TERM_YEARS):
+        # The new draft's term runs from today to the due date, and a term lasts at most ten years.
+        errors.add("due_on", _("承诺完成日期不能晚于%(day)s(协议履约期最长%(years)d年)。") % {
+            "day": _years_after(today, MAX_TERM_YEARS), "years": MAX_TERM_YEARS})
     errors.raise_if_any()
     if agreement is None:
         agreement = agreement_create(
@@ -349,7 +360,7 @@ def claim_confirm(*, user, claim: Claim, due_on, agreement: Agreement | None = N
     claim.decided_by = user
     claim.decided_at = timezone.now()
     claim.save(update_fields=["status", "commitment", "decided_by", "decided_at"])
-    points.award_claim(claim)
+    # The points come when the agreement is signed by every party (agreement_sign).
     return commitment
 
 
@@ -364,6 +375,27 @@ PROJECT_MOVES = {
 }
 PROJECT_FIELDS = ("title", "description", "lead_unit", "budget", "status", "starts_on", "ends_on", "needs",
                   "resources")
+
+
+# Project.budget: max_digits 12, decimal_places 2.
+BUDGET_LIMIT = Decimal("1e10")
+
+
+def _clean_budget(errors: Errors, value) -> Decimal:
+    """A finite amount in yuan, 0 ≤ budget < 10 000 000 000, with at most two decimal places
+    (more is refused, not silently rounded). "NaN", "sNaN", "Infinity" are not amounts."""
+    try:
+        budget = Decimal(str(value if value not in (None, "") else 0).strip())
+    except (InvalidOperation, ValueError):
+        budget = None
+    if budget is None or not budget.is_finite():
+        errors.add("budget", _("请填写有效的预算金额(如 50000 或 12000.50)。"))
+        return Decimal(0)
+    if budget < 0 or budget >= BUDGET_LIMIT:
+        errors.add("budget", _("预算金额应在0到9999999999.99元之间。"))
+    elif budget != budget.quantize(Decimal("0.01"), rounding=ROUND_DOWN):
+        errors.add("budget", _("预算金额最多保留两位小数(精确到分)。"))
+    return budget
 
 
 def _clean_project(alliance: Alliance, values: dict, *, current: Project | None = None) -> dict:
@@ -381,13 +413,7 @@ def _clean_project(alliance: Alliance, values: dict, *, current: Project | None 
         elif not is_member(unit, alliance):
             errors.add("lead_unit", _not_member(unit))
     if "budget" in values:
-        try:
-            budget = Decimal(str(values["budget"] if values["budget"] not in (None, "") else 0))
-        except InvalidOperation:
-            budget = Decimal(-1)
-        if budget < 0 or budget >= Decimal("1e10"):
-            errors.add("budget", _("请填写有效的预算金额(不小于0)。"))
-        cleaned["budget"] = budget
+        cleaned["budget"] = _clean_budget(errors, values["budget"])
     for name in ("starts_on", "ends_on"):
         if name in values:
             cleaned[name] = clean_date(errors, name, values[name])

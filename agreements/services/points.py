@@ -1,23 +1,36 @@
 """积分: a unit's participation points, as ledger lines in PointEntry.
 
 +10 for an occurrence of a commitment fulfilled on time (resolved by the end of its due day and
-then confirmed or closed), +3 if late; (score − 3) × 2 for each rating of an agreement the unit is
-party to (not for the unit's own rating); +5 for a claim of a need that was confirmed. One line
-per source (unique (unit, source_key)), so a sweep or a retry never counts anything twice.
+then confirmed or closed), +3 if late; (score − 3) × 2 for each party's rating of an agreement the
+unit is party to (not for the unit's own rating); from the residents, one line per agreement and
+period, (average − 3) × 2 rounded, recomputed with each resident rating (residents are not
+verified, so many ratings must not add up to many points); +5 for a confirmed claim of a need,
+once the agreement it went into is signed by every party. One line per source (unique (unit,
+source_key)), so a sweep or a retry never counts anything twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models import Avg, CharField, Count, Exists, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 
 from tasks.models import Status
 
-from ..models import Claim, CommitmentItem, Evaluation, Party, PointEntry, PointReason
+from ..models import (
+    Agreement,
+    Claim,
+    CommitmentItem,
+    Evaluation,
+    Party,
+    PointEntry,
+    PointReason,
+    RaterKind,
+)
 from ._common import end_of_day
 
 FULFILLED_ON_TIME = 10
@@ -29,6 +42,11 @@ def rating_points(score: int) -> int:
     return (score - 3) * 2
 
 
+def resident_points(average) -> int:
+    """(average − 3) × 2, rounded half up: −4 … +4 for an agreement's year, however many rate."""
+    return int(((Decimal(str(average)) - 3) * 2).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def _entries_save(entries: list[PointEntry]) -> int:
     """Insert the lines; one already there (same unit and source) is skipped, not doubled."""
     entries = [e for e in entries if e.points]
@@ -37,7 +55,7 @@ def _entries_save(entries: list[PointEntry]) -> int:
 
 
 def award_evaluation(evaluation: Evaluation) -> int:
-    """Every unit party of the rated agreement except the rating party itself."""
+    """A party's rating: every unit party of the rated agreement except the rating party itself."""
     agreement = evaluation.agreement
     parties = Party.objects.filter(agreement_id=agreement.pk, unit__isnull=False).exclude(pk=evaluation.party_id or 0)
     value = rating_points(evaluation.score)
@@ -49,6 +67,33 @@ def award_evaluation(evaluation: Evaluation) -> int:
                    reason=PointReason.RATED, source_key=f"evaluation:{evaluation.pk}:{party.pk}", note=note[:200])
         for party in parties
     ])
+
+
+def award_residents(agreement: Agreement, period: int) -> int:
+    """The residents' rating of an agreement for a period: one line per unit party, source
+    "residents:<agreement>:<period>", set to the points of the current average (updated in place,
+    removed while the average earns none). The caller holds the agreement's row lock."""
+    figures = Evaluation.objects.filter(agreement_id=agreement.pk, period=period,
+                                        rater_kind=RaterKind.RESIDENT).aggregate(average=Avg("score"), n=Count("pk"))
+    key = f"residents:{agreement.pk}:{period}"
+    value = resident_points(figures["average"]) if figures["n"] else 0
+    unit_ids = list(Party.objects.filter(agreement_id=agreement.pk, unit__isnull=False)
+                    .order_by("pk").values_list("unit_id", flat=True))
+    if not value:
+        PointEntry.objects.filter(source_key=key).delete()
+        return 0
+    note = (_("《%(agreement)s》%(period)d年度居民评约:%(n)d人评价,平均%(average).1f分") % {
+        "agreement": agreement.title[:100], "period": period, "n": figures["n"],
+        "average": figures["average"]})[:200]
+    for unit_id in unit_ids:
+        PointEntry.objects.update_or_create(
+            unit_id=unit_id, source_key=key,
+            defaults={"points": value, "note": note},
+            create_defaults={"points": value, "note": note, "tenant_id": agreement.tenant_id,
+                             "alliance_id": agreement.alliance_id, "alliance_path": agreement.alliance_path,
+                             "reason": PointReason.RATED},
+        )
+    return len(unit_ids)
 
 
 def award_claim(claim: Claim) -> int:

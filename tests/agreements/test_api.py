@@ -221,6 +221,7 @@ def _moves(tree):
         "perform": ("agreement-perform", {}),
         "evaluate": ("agreement-evaluate", {}),
         "terminate": ("agreement-terminate", {"reason": "共建单位撤销"}),
+        "cancel": ("agreement-cancel", {"reason": "不再签署"}),
         "amend": ("agreement-amend", {}),
         "rate": ("agreement-rate", {"score": 5}),
     }
@@ -228,10 +229,10 @@ def _moves(tree):
 
 ILLEGAL = {
     "draft": ("publish", "perform", "evaluate", "terminate", "amend", "rate"),
-    "signed": ("sign", "perform", "evaluate", "rate"),
-    "published": ("sign", "publish", "evaluate", "rate"),
-    "performing": ("sign", "publish", "perform", "evaluate"),
-    "terminated": ("sign", "publish", "perform", "evaluate", "terminate", "amend", "rate"),
+    "signed": ("sign", "perform", "evaluate", "rate", "cancel"),
+    "published": ("sign", "publish", "evaluate", "rate", "cancel"),
+    "performing": ("sign", "publish", "perform", "evaluate", "cancel"),
+    "terminated": ("sign", "publish", "perform", "evaluate", "terminate", "cancel", "amend", "rate"),
 }
 
 

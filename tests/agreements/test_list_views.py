@@ -27,6 +27,7 @@ from agreements.models import (
 from agreements.services import (
     agreement_perform,
     agreement_publish,
+    agreement_sign,
     claim_confirm,
     milestone_add,
     need_claim,
@@ -273,6 +274,9 @@ def test_claim_then_confirm_becomes_a_commitment_visible_on_the_agreement(tree, 
     # The liaison follows the same link to the agreement its unit is now party to.
     client.force_login(tree.liaison_a1)
     assert need.title in page_of(client.get(reverse("agreement-detail", kwargs={"pk": agreement.pk})))
+    # The claim earns its points once the agreement is signed by every party, not before.
+    assert not PointEntry.objects.exists()
+    sign_all(tree, agreement)
     assert list(PointEntry.objects.values_list("unit_id", "points")) == [(tree.unit_a1.pk, 5)]
 
 
@@ -361,7 +365,7 @@ def test_a_project_with_needs_resources_and_milestones(tree, client, need, resou
     assert need.title in form and "物业员工志愿服务队" in form and "街道医护志愿者" in form
     assert "新山村志愿者" not in form and "学校礼堂" in form
     bad = page_of(client.post(url, {"title": "助餐项目", "lead_unit": tree.unit_a1.pk, "budget": "-5"}))
-    assert "请填写有效的预算金额(不小于0)。" in bad and not Project.objects.exists()
+    assert "预算金额应在0到9999999999.99元之间。" in bad and not Project.objects.exists()
     response = client.post(url, {
         "title": "老年助餐共建项目", "lead_unit": tree.unit_a1.pk, "budget": "20000", "starts_on": "2026-01-01",
         "ends_on": "2026-12-31", "description": "每天中午为独居老人送餐。", "needs": [need.pk],
@@ -484,7 +488,10 @@ def test_the_ranking_orders_units_with_their_breakdown_and_bars(tree, client, ag
         need = need_publish(user=sec(tree), need=need_create(user=sec(tree), alliance=tree.community_a1,
                                                             title=title, category="other"))
         claim = need_claim(user=fresh(liaison), need=need, unit=unit)
-        claim_confirm(user=sec(tree), claim=claim, due_on=TODAY() + dt.timedelta(days=9))
+        draft = claim_confirm(user=sec(tree), claim=claim, due_on=TODAY() + dt.timedelta(days=9)).agreement
+        for party in draft.parties.order_by("pk"):  # signed: the claim's points are earned
+            agreement_sign(user=fresh(liaison if party.unit_id else tree.community_secretary_a1), agreement=draft,
+                           party=party)
     assert PointEntry.objects.count() == 3
     client.force_login(tree.secretary_a)
     page = page_of(client.get(reverse("points-ranking", kwargs={"pk": tree.street_a.pk})))

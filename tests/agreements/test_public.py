@@ -44,8 +44,12 @@ def test_the_public_page_shows_the_published_agreement_without_login(tree, clien
     for expected in (published.title, "锦霞物业服务有限公司", "锦霞小学", "锦霞社区党建共同体",
                      "物业服务企业每月向社区通报小区公共收益", "公共收益公示", "每月15日", published.content_hash,
                      f"{published.term_start.year}年{published.term_start.month}月1日", "<svg", "居民评约",
-                     tree.liaison_a1.get_full_name(), timezone.localtime(published.signed_at).strftime("%Y-%m-%d")):
+                     timezone.localtime(published.signed_at).strftime("%Y-%m-%d")):
         assert expected in page, expected
+    # Which party signed and when, but not the signers' personal names, for anonymous visitors.
+    signers = [p.signer_name for p in published.parties.all()]
+    assert all(signers) and not any(name in page for name in signers)
+    assert 'data-testid="signer-name"' not in page
     # The QR code and the link point at the page itself, absolute.
     assert "http://testserver" + public_url(published) in page
     # Published but not yet performing: nothing to rate yet, and the page says so.
@@ -72,10 +76,14 @@ def test_the_page_is_404_in_every_stage_that_is_not_public(tree, client):
     amendment = sign_all(tree, agreement_amend(user=tree.community_secretary_a1, agreement=old))
     old.refresh_from_db()
     assert old.stage == "superseded"
-    assert client.get(public_url(old)).status_code == 404
+    assert client.get(public_url(old)).status_code == 404  # nothing public in force yet
     assert client.get(public_url(amendment)).status_code == 404
     publish(tree, amendment)
     assert client.get(public_url(amendment)).status_code == 200
+    # Once the amendment is public, the old version's address (its QR code may hang printed on a
+    # wall) leads to the version in force.
+    response = client.get(public_url(old))
+    assert response.status_code == 302 and response.url == public_url(amendment)
 
 
 def test_the_page_shows_the_progress_of_each_commitment(tree, client, performing):
@@ -128,3 +136,30 @@ def test_the_rating_form_is_rate_limited(tree, client, performing):
     assert limited.status_code == 429 and "太频繁" in limited.content.decode()
     assert not Evaluation.objects.filter(resident_phone="13911112222").exists()
     assert Evaluation.objects.count() == 10
+
+
+def test_the_signers_names_are_shown_to_those_who_may_read_the_agreement(tree, client, published):
+    client.force_login(tree.community_secretary_a1)
+    page = client.get(public_url(published)).content.decode()
+    assert tree.liaison_a1.get_full_name() in page and 'data-testid="signer-name"' in page
+    client.force_login(tree.community_secretary_a2)  # a neighbour: like any resident
+    page = client.get(public_url(published)).content.decode()
+    assert tree.liaison_a1.get_full_name() not in page
+
+
+def test_the_old_versions_address_follows_the_chain_to_the_newest_public_version(tree, client):
+    from agreements.services import agreement_cancel
+
+    v1 = publish(tree, sign_all(tree, agreement_with_parties(tree, title="多次修订")))
+    v2 = publish(tree, sign_all(tree, agreement_amend(user=tree.community_secretary_a1, agreement=v1)))
+    # A cancelled amendment of v2 is not followed; the live one after it is.
+    dropped = agreement_amend(user=tree.community_secretary_a1, agreement=v2)
+    agreement_cancel(user=tree.community_secretary_a1, agreement=dropped, reason="改由下一稿修订")
+    v3 = publish(tree, sign_all(tree, agreement_amend(user=tree.community_secretary_a1, agreement=v2)))
+    for old in (v1, v2):
+        response = client.get(public_url(old))
+        assert response.status_code == 302 and response.url == public_url(v3), old.version
+    assert client.get(public_url(dropped)).status_code == 404
+    # The version in force terminated: nothing public to lead to.
+    agreement_terminate(user=tree.community_secretary_a1, agreement=v3, reason="共建结束")
+    assert client.get(public_url(v1)).status_code == 404

@@ -68,6 +68,7 @@ from agreements.services import (
     resource_create,
     resource_update,
 )
+from members.models import MemberUnit
 from members.services import member_unit_update
 from tasks.models import Item, ItemSource, Status
 from tasks.services import item_confirm, item_rate, item_resolve, item_start
@@ -299,13 +300,22 @@ def test_a_clause_inserted_in_the_middle_moves_the_rest_down(tree, agreement_dra
     assert list(agreement_draft.clauses.order_by("position").values_list("position", flat=True)) == [1, 2]
 
 
-def test_a_changed_credit_code_between_signatures_is_caught_by_the_hash(tree, agreement_draft):
+def test_a_credit_code_changed_between_signatures_does_not_lock_the_draft(tree, agreement_draft):
+    """The hash covers the credit code as it stood when the party was added (its snapshot), so a
+    correction in the unit register between two signatures does not leave the draft unsignable."""
+    old_code = tree.unit_a1.credit_code
     agreement_sign(user=sec(tree), agreement=agreement_draft, party=party_of(agreement_draft))
+    frozen = Agreement.objects.get(pk=agreement_draft.pk).content_hash
     member_unit_update(user=fresh(tree.root), unit=tree.unit_a1, credit_code=factories.credit_code())
-    with pytest.raises(ValidationError, match="协议内容与首次签署时不一致"):
-        agreement_sign(user=fresh(tree.liaison_a1), agreement=agreement_draft,
-                       party=party_of(agreement_draft, tree.unit_a1))
-    assert party_of(agreement_draft, tree.unit_a1).signed_at is None
+    agreement_sign(user=fresh(tree.liaison_a1), agreement=agreement_draft,
+                   party=party_of(agreement_draft, tree.unit_a1))
+    signed = Agreement.objects.get(pk=agreement_draft.pk)
+    assert signed.stage == Stage.SIGNED and signed.content_hash == frozen == agreement_content_hash(signed)
+    assert party_of(signed, tree.unit_a1).credit_code == old_code
+    assert agreement_content(signed)["parties"][1]["credit_code"] == old_code
+    # An amendment takes the unit's register entry as it stands when it is drafted.
+    amendment = agreement_amend(user=sec(tree), agreement=signed)
+    assert party_of(amendment, tree.unit_a1).credit_code == MemberUnit.objects.get(pk=tree.unit_a1.pk).credit_code
 
 
 def test_only_an_entitled_account_signs_for_a_party(tree, agreement_draft):
@@ -594,6 +604,9 @@ def test_a_claim_moves_the_need_and_a_confirmed_claim_becomes_a_commitment(tree,
     third.refresh_from_db()
     assert third.status == ClaimStatus.CONFIRMED and third.commitment == commitment
     assert Need.objects.get(pk=need.pk).status == NeedStatus.CLAIMED
+    # The points come once the agreement the claim went into is signed by every party.
+    assert not PointEntry.objects.exists()
+    sign_all(tree, commitment.agreement)
     assert list(PointEntry.objects.values_list("unit_id", "points", "reason")) == [
         (tree.unit_a1.pk, 5, PointReason.CLAIMED)]
 
@@ -796,11 +809,13 @@ def test_observers_read_but_do_not_act(tree, agreement_draft):
         agreement_sign(user=fresh(tree.observer), agreement=agreement_draft, party=party_of(agreement_draft))
 
 
-def test_an_amendment_of_a_version_terminated_meanwhile_cannot_take_effect(tree, agreement_signed):
+def test_terminating_an_agreement_cancels_its_amendment_draft(tree, agreement_signed):
     new = agreement_amend(user=sec(tree), agreement=agreement_signed)
+    agreement_sign(user=sec(tree), agreement=new, party=party_of(new))  # partly signed
     agreement_terminate(user=sec(tree), agreement=agreement_signed, reason="合作终止。")
-    agreement_sign(user=sec(tree), agreement=new, party=party_of(new))
-    with pytest.raises(ValidationError, match=re.escape("上一版本(第1版)当前处于“已终止”阶段")):
+    new = Agreement.objects.get(pk=new.pk)
+    assert new.stage == Stage.CANCELLED and new.cancelled_at is not None
+    assert new.cancellation_reason == "原协议(第1版)已终止:合作终止。"
+    with pytest.raises(ValidationError, match=re.escape("协议当前处于“已撤销”阶段,不能签署。")):
         agreement_sign(user=fresh(tree.liaison_a1), agreement=new, party=party_of(new, tree.unit_a1))
-    assert Agreement.objects.get(pk=new.pk).stage == Stage.DRAFT
     assert party_of(new, tree.unit_a1).signed_at is None

@@ -381,7 +381,7 @@ def test_neighbours_get_404_on_every_page_and_post(tree, client, agreement_perfo
         "clause-delete": {"clause": clause.pk}, "commitment-add": {"party": party.pk, "title": "越界"},
         "commitment-update": {"commitment": commitment.pk, "title": "越界"},
         "commitment-delete": {"commitment": commitment.pk}, "sign": {"party": party.pk}, "publish": {},
-        "perform": {}, "evaluate": {}, "terminate": {"reason": "越界"}, "amend": {},
+        "perform": {}, "evaluate": {}, "terminate": {"reason": "越界"}, "cancel": {"reason": "越界"}, "amend": {},
         "report": {"commitment": commitment.pk, "text": "越界"}, "rate": {"party": party.pk, "score": "1"},
     }
     from agreements.views import AGREEMENT_ACTIONS
