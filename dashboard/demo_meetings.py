@@ -54,6 +54,7 @@ from tasks.services import item_create, item_resolve, item_start
 
 DONE, OVERDUE, OPEN = "done", "overdue", "open"
 INVITED_UNITS = 9
+MAX_ABSENT = 2  # the most units any past meeting below has stay away
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,9 @@ class _Builder:
         )
         # The demo liaison's unit first when it is a member, so it sits in every meeting here.
         units.sort(key=lambda u: (u.pk not in own, u.name))
-        self.units = units[:INVITED_UNITS]
+        # The quorum counts all member units, invited or not: a large alliance (the industry one)
+        # invites enough of them that those present (all but at most MAX_ABSENT) are more than half.
+        self.units = units[:max(INVITED_UNITS, len(units) // 2 + 1 + MAX_ABSENT)]
         self.liaison_unit = next((u for u in self.units if u.pk in own), None)
         self.proposals: dict[str, Proposal] = {}
         self.counts = {"meetings": 0, "proposals": 0, "resolutions": 0, "actions": 0}
@@ -301,7 +304,8 @@ class _Builder:
     def assign(self, resolution: Resolution, tasks: tuple[Task, ...], present: list[MemberUnit],
                starts: dt.datetime) -> None:
         actions = resolution_assign_actions(user=self.secretary, resolution=resolution, actions=[
-            Action(unit=present[i % len(present)], title=task.title, category=task.category)
+            Action(unit=present[i % len(present)], title=task.title, category=task.category,
+                   due=timezone.localdate() + dt.timedelta(days=14))  # dated below like the rest
             for i, task in enumerate(tasks)])
         self.counts["actions"] += len(actions)
         for n, (action, task) in enumerate(zip(actions, tasks, strict=True), start=1):

@@ -60,6 +60,10 @@ class Meeting(TenantOwned):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     opened_at = models.DateTimeField(_("开会时间"), null=True, blank=True)
+    # 应到单位: the active member units of the alliance (and of the joint alliances), counted when
+    # the meeting opens so that the base of the quorum cannot move during it; empty while planned.
+    # Not the invited units: a secretary who invites only friendly units does not lower the bar.
+    member_count = models.PositiveIntegerField(_("应到单位"), null=True, blank=True)
     closed_at = models.DateTimeField(_("散会时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -86,7 +90,8 @@ class Meeting(TenantOwned):
 class MeetingRules(models.Model):
     """An alliance's own meeting rules (议事规则); without a row the defaults below hold.
 
-    Quorum: more than quorum_numerator/quorum_denominator of the invited units present.
+    Quorum: more than quorum_numerator/quorum_denominator of the member units (Meeting.member_count)
+    present.
     Ordinary matters pass with more than half of the units present voting for; major matters
     (重大事项) with at least major_numerator/major_denominator of them.
     """
@@ -120,7 +125,8 @@ class MeetingRules(models.Model):
 
 
 class Invitation(TenantOwned):
-    """A member unit invited to a meeting. The invited units are the base of the quorum."""
+    """A member unit invited to a meeting: asked to come, and so entitled to vote there. The base of
+    the quorum is every member unit (Meeting.member_count), invited or not."""
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="invitations")
     unit = models.ForeignKey(
@@ -300,7 +306,12 @@ class VoteChoice(models.TextChoices):
 
 
 class Vote(TenantOwned):
-    """One unit, one vote on a proposal: every unit equal whatever its rank or size."""
+    """One unit, one vote on a proposal: every unit equal whatever its rank or size.
+
+    A vote cast on a proposal left undecided when its meeting closed is kept but voided
+    (voided_at): it counts nowhere, and the unit votes afresh when the proposal comes to a later
+    meeting. Only one vote per unit and proposal is ever live.
+    """
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="votes")
     unit = models.ForeignKey(
@@ -318,13 +329,15 @@ class Vote(TenantOwned):
     )
     created_at = models.DateTimeField(_("投票时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    voided_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
 
     class Meta(TenantOwned.Meta):
         verbose_name = _("表决票")
         verbose_name_plural = pgettext_lazy("plural", "表决票")
         ordering = ["proposal", "unit__name", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["proposal", "unit"], name="vote_one_per_unit_and_proposal"),
+            models.UniqueConstraint(fields=["proposal", "unit"], condition=Q(voided_at__isnull=True),
+                                    name="vote_one_per_unit_and_proposal"),
         ]
 
     def __str__(self) -> str:
@@ -350,7 +363,8 @@ class Resolution(TenantOwned):
     )
     text = models.TextField(_("决议内容"))
     adopted = models.BooleanField(_("通过"))
-    invited_count = models.PositiveIntegerField(_("应到单位"))
+    # The counts the vote was decided by: the meeting's member units (its quorum base) and those present.
+    member_count = models.PositiveIntegerField(_("应到单位"))
     present_count = models.PositiveIntegerField(_("实到单位"))
     votes_for = models.PositiveIntegerField(_("赞成"))
     votes_against = models.PositiveIntegerField(_("反对"))
@@ -384,13 +398,19 @@ class ActionItem(TenantOwned):
     """Links a resolution to the item in `tasks/` that carries one of its actions out.
 
     The item is tracked, escalated and rated like any other; this row is the way back from the
-    item to the resolution, the proposal and the meeting.
+    item to the resolution, the proposal and the meeting. An action is assigned to a member unit
+    or to a secretary or staff member of the alliance (发起党组织的工作人员), never both.
     """
 
     resolution = models.ForeignKey(Resolution, on_delete=models.PROTECT, related_name="action_items")
     item = models.OneToOneField(Item, on_delete=models.PROTECT, related_name="meeting_action")
     unit = models.ForeignKey(
-        MemberUnit, verbose_name=_("承办单位"), on_delete=models.PROTECT, related_name="meeting_actions"
+        MemberUnit, verbose_name=_("承办单位"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="meeting_actions",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("承办人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="meeting_actions",
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -398,6 +418,19 @@ class ActionItem(TenantOwned):
         verbose_name = _("决议事项")
         verbose_name_plural = pgettext_lazy("plural", "决议事项")
         ordering = ["resolution", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unit__isnull=False, user__isnull=True) | Q(unit__isnull=True, user__isnull=False),
+                name="action_item_unit_or_user",
+            ),
+        ]
+
+    @property
+    def assignee_name(self) -> str:
+        """The unit's name, or the staff member's (for pages, the minutes and the API)."""
+        if self.unit_id is not None:
+            return self.unit.name
+        return self.user.get_full_name() or self.user.username
 
     def __str__(self) -> str:
         return f"{self.resolution_id} → {self.item_id}"

@@ -4,6 +4,8 @@ Who sees a meeting: whoever sees all of the alliance's units (secretaries, staff
 and those above them), the same for the other alliances of a joint meeting, and the liaison of
 a unit invited to it. Who sees a proposal: the same people as its alliance, the liaison of the
 unit that raised it, and the liaisons of the units invited to the meeting it is scheduled on.
+Who sees a resolution: those who see its meeting, and the liaison of the unit that raised its
+proposal (it follows its own proposal to the outcome).
 """
 
 from __future__ import annotations
@@ -12,16 +14,28 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from alliance.models import Alliance
+from alliance.models import Alliance, AllianceUserObjectPermission
 from alliance.roles import HANDLE_ITEMS, VIEW_ALL_UNITS
-from alliance.selectors import user_scope
-from members.models import Membership, MemberUnit
+from alliance.selectors import alliance_ancestor_paths, user_scope
+from members.models import Membership, MemberUnit, User
 from members.selectors import liaison_unit_ids, member_unit_list
-from tasks.models import OPEN_STATUSES
+from tasks.models import OPEN_STATUSES, ItemSource
 from tasks.models import Status as ItemStatus
 
 from .models import (
@@ -100,12 +114,18 @@ def proposal_get_for_user(*, user, pk) -> Proposal:
 
 
 def resolution_list(*, user) -> QuerySet[Resolution]:
-    """Resolutions of the meetings the user sees."""
+    """Resolutions of the meetings the user sees, and those of the proposals its units raised:
+    a liaison sees how its own proposal came out (adopted or not, the tally) even when its unit
+    was not invited to the meeting."""
     qs = Resolution.objects.select_related("proposal", "meeting", "alliance")
     q = _visible_meetings_q(user)
     if q is None:
         return qs
-    return qs.filter(meeting_id__in=Meeting.objects.filter(q).values("pk"))
+    visible = Q(meeting_id__in=Meeting.objects.filter(q).values("pk"))
+    own = liaison_unit_ids(user)
+    if own:
+        visible |= Q(proposal__raised_by_unit_id__in=sorted(own))
+    return qs.filter(visible)
 
 
 def resolution_get_for_user(*, user, pk) -> Resolution:
@@ -116,9 +136,20 @@ def resolution_get_for_user(*, user, pk) -> Resolution:
 
 
 def action_items_of(*, resolution: Resolution) -> QuerySet[ActionItem]:
-    """A resolution's action items with their items and units. `resolution` must come from
-    resolution_get_for_user."""
-    return ActionItem.objects.filter(resolution_id=resolution.pk).select_related("item", "unit").order_by("pk")
+    """A resolution's action items with their items and assignees (a unit or a staff member).
+    `resolution` must come from resolution_get_for_user."""
+    return ActionItem.objects.filter(resolution_id=resolution.pk).select_related(
+        "item", "unit", "user").order_by("pk")
+
+
+def live_tally() -> dict:
+    """Annotations counting a proposal's votes that count (not voided), by choice."""
+    live = Q(votes__voided_at__isnull=True)
+    return {
+        "n_for": Count("votes", filter=live & Q(votes__choice=VoteChoice.FOR)),
+        "n_against": Count("votes", filter=live & Q(votes__choice=VoteChoice.AGAINST)),
+        "n_abstain": Count("votes", filter=live & Q(votes__choice=VoteChoice.ABSTAIN)),
+    }
 
 
 def meeting_agenda(*, meeting: Meeting) -> QuerySet[Proposal]:
@@ -155,7 +186,7 @@ def report_back_items(*, meeting: Meeting) -> QuerySet[ActionItem]:
             item__resolved_at__isnull=True, item__closed_at__gte=previous.starts_at
         )
         qs = qs.filter(Q(item__status__in=OPEN_STATUSES) | finished_since)
-    return qs.select_related("item", "unit", "resolution", "resolution__meeting").order_by(
+    return qs.select_related("item", "unit", "user", "resolution", "resolution__meeting").order_by(
         "resolution__decided_at", "pk"
     )
 
@@ -179,13 +210,39 @@ def present_unit_ids(*, attended: Iterable[int], proxies: Iterable[tuple[int, in
     return present | {from_id for from_id, to_id in proxies if to_id in present}
 
 
+def _meeting_members(meeting_id) -> QuerySet[Membership]:
+    """Active memberships in the meeting's alliance or in one of its joint alliances."""
+    joint = Meeting.joint_alliances.through.objects.filter(meeting_id=meeting_id).values("alliance_id")
+    host = Meeting.objects.filter(pk=meeting_id).values("alliance_id")[:1]
+    return Membership.objects.filter(left_on__isnull=True).filter(
+        Q(alliance_id=Subquery(host)) | Q(alliance_id__in=joint))
+
+
+def meeting_member_units(*, meeting: Meeting) -> QuerySet[MemberUnit]:
+    """The active member units of the meeting's alliance and of its joint alliances, each once:
+    the units that may be invited, and whose number is the base of the quorum."""
+    return MemberUnit.objects.filter(pk__in=_meeting_members(meeting.pk).values("unit_id")).order_by("name", "pk")
+
+
+def meeting_member_count(*, meeting: Meeting) -> int:
+    """应到单位: the member units counted when the meeting opened (Meeting.member_count); while it
+    is planned, the number it would open with now."""
+    if meeting.member_count is not None:
+        return meeting.member_count
+    return _meeting_members(meeting.pk).values("unit_id").distinct().count()
+
+
 def meeting_present_unit_ids(*, meeting_id: int) -> set[int]:
-    """Invited units present in person or by proxy: the base of the quorum and of the majority."""
+    """Invited member units present in person or by proxy: counted against the quorum base (the
+    meeting's member units) and the base of the majority. A unit that left the alliance in the
+    meeting counts no more."""
+    members = _meeting_members(meeting_id).values("unit_id")
     attended = Attendance.objects.filter(
         meeting_id=meeting_id, present=True,
         unit_id__in=Invitation.objects.filter(meeting_id=meeting_id).values("unit_id"),
-    ).values_list("unit_id", flat=True)
-    proxies = Proxy.objects.filter(meeting_id=meeting_id).values_list("from_unit_id", "to_unit_id")
+    ).filter(unit_id__in=members).values_list("unit_id", flat=True)
+    proxies = Proxy.objects.filter(meeting_id=meeting_id, from_unit_id__in=members).values_list(
+        "from_unit_id", "to_unit_id")
     return present_unit_ids(attended=attended, proxies=proxies)
 
 
@@ -198,19 +255,25 @@ def meeting_proxies(*, meeting: Meeting) -> QuerySet[Proxy]:
 class MeetingRoll:
     """The attendance list of a meeting. Each invitation carries `present` (True, False or None:
     not recorded), `representative` (the unit's named representative, or ""), `proxy` (the
-    proxy it gave, or None), `proxies_held` and `counted` (present in person or by proxy)."""
+    proxy it gave, or None), `proxies_held`, `member` (still a member unit of the meeting's
+    alliances) and `counted` (a member present in person or by proxy).
+
+    member_count (应到) is the quorum base: the meeting's member units, invited or not;
+    invited_count only says how many were asked to come."""
 
     invitations: list[Invitation]
     proxies: list[Proxy]
     rules: MeetingRules
+    member_count: int
     invited_count: int
     present_count: int
     proxy_count: int
 
 
 def meeting_roll(*, meeting: Meeting) -> MeetingRoll:
-    """Attendance, representatives and proxies of a meeting in four queries, whatever its size.
-    `meeting` must come from meeting_get_for_user."""
+    """Attendance, representatives and proxies of a meeting in four queries (five while it is
+    planned: its member units are counted), whatever its size. `meeting` must come from
+    meeting_get_for_user."""
     joint = Meeting.joint_alliances.through.objects.filter(meeting_id=meeting.pk).values("alliance_id")
     # The meeting's own alliance first: its representative wins over a joint alliance's.
     representative = (
@@ -221,15 +284,18 @@ def meeting_roll(*, meeting: Meeting) -> MeetingRoll:
         .values("representative")[:1]
     )
     present = Attendance.objects.filter(meeting_id=meeting.pk, unit_id=OuterRef("unit_id")).values("present")[:1]
+    member = _meeting_members(meeting.pk).filter(unit_id=OuterRef("unit_id"))
     invitations = list(
         Invitation.objects.filter(meeting_id=meeting.pk).select_related("unit")
-        .annotate(present=Subquery(present), representative=Subquery(representative))
+        .annotate(present=Subquery(present), representative=Subquery(representative), member=Exists(member))
         .order_by("unit__name", "pk")
     )
     proxies = list(meeting_proxies(meeting=meeting))
     given = {p.from_unit_id: p for p in proxies}
-    counted = present_unit_ids(attended=[i.unit_id for i in invitations if i.present],
-                               proxies=[(p.from_unit_id, p.to_unit_id) for p in proxies])
+    members = {i.unit_id for i in invitations if i.member}
+    counted = present_unit_ids(attended=[i.unit_id for i in invitations if i.present and i.member],
+                               proxies=[(p.from_unit_id, p.to_unit_id) for p in proxies
+                                        if p.from_unit_id in members])
     for invitation in invitations:
         invitation.representative = invitation.representative or ""
         invitation.proxy = given.get(invitation.unit_id)
@@ -237,7 +303,8 @@ def meeting_roll(*, meeting: Meeting) -> MeetingRoll:
         invitation.counted = invitation.unit_id in counted
     return MeetingRoll(
         invitations=invitations, proxies=proxies, rules=meeting_rules_for(meeting.alliance),
-        invited_count=len(invitations), present_count=len(counted),
+        member_count=meeting_member_count(meeting=meeting), invited_count=len(invitations),
+        present_count=len(counted),
         proxy_count=sum(1 for i in invitations if i.counted and not i.present),
     )
 
@@ -261,8 +328,9 @@ def meeting_voting_units(*, user, meeting: Meeting, roll: MeetingRoll) -> list[t
 
 
 def meeting_unit_get_for_user(*, user, meeting: Meeting, pk) -> MemberUnit:
-    """A unit the user may name at the meeting: one it sees, or one invited to the meeting (a
-    liaison names the unit that is to hold its proxy). `meeting` must come from meeting_get_for_user."""
+    """A unit the user may name at the meeting (attendance, proxies): one it sees, or one invited
+    to the meeting (a liaison names the unit that is to hold its proxy; the host's secretary
+    records a joint alliance's unit). `meeting` must come from meeting_get_for_user."""
     invited = Invitation.objects.filter(meeting_id=meeting.pk).values("unit_id")
     try:
         return MemberUnit.objects.filter(
@@ -271,14 +339,38 @@ def meeting_unit_get_for_user(*, user, meeting: Meeting, pk) -> MemberUnit:
         raise Http404(_("没有找到该成员单位。")) from None
 
 
-def vote_unit_get_for_user(*, user, proposal: Proposal, pk) -> MemberUnit:
-    """A unit the user may name when voting on the proposal: one it sees, or one whose proxy a
-    unit of its own holds at the proposal's meeting. `proposal` must come from proposal_get_for_user."""
-    held = Proxy.objects.filter(
-        meeting_id=proposal.meeting_id, to_unit_id__in=sorted(liaison_unit_ids(user))).values("from_unit_id")
+def meeting_invitable_units(*, meeting: Meeting) -> QuerySet[MemberUnit]:
+    """The member units of the meeting's alliances (the host's and, for a joint meeting, the
+    other alliances') not invited yet. `meeting` must come from meeting_get_for_user."""
+    invited = Invitation.objects.filter(meeting_id=meeting.pk).values("unit_id")
+    return meeting_member_units(meeting=meeting).exclude(pk__in=invited)
+
+
+def meeting_member_unit_get_for_user(*, user, meeting: Meeting, pk) -> MemberUnit:
+    """A unit the user may name when inviting, or when assigning an action item of the meeting's
+    resolution: a member unit of the meeting's alliances (the joint alliances' too, outside the
+    host's subtree), or one it sees (the service then says why it cannot be named). `meeting` must
+    come from meeting_get_for_user."""
+    members = _meeting_members(meeting.pk).values("unit_id")
     try:
         return MemberUnit.objects.filter(
-            Q(pk__in=member_unit_list(user=user).values("pk")) | Q(pk__in=held)).get(pk=pk)
+            Q(pk__in=members) | Q(pk__in=member_unit_list(user=user).values("pk"))).get(pk=pk)
+    except (MemberUnit.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("没有找到该成员单位。")) from None
+
+
+def vote_unit_get_for_user(*, user, proposal: Proposal, pk) -> MemberUnit:
+    """A unit the user may name when voting on the proposal: one it sees, one whose proxy a unit
+    of its own holds at the proposal's meeting, and, for whoever runs the meeting, any unit
+    invited to it (a joint meeting's units of the other alliances lie outside the host's subtree).
+    `proposal` must come from proposal_get_for_user."""
+    held = Proxy.objects.filter(
+        meeting_id=proposal.meeting_id, to_unit_id__in=sorted(liaison_unit_ids(user))).values("from_unit_id")
+    named = Q(pk__in=member_unit_list(user=user).values("pk")) | Q(pk__in=held)
+    if proposal.meeting_id is not None and user_scope(user).allows(HANDLE_ITEMS, proposal.alliance_path):
+        named |= Q(pk__in=Invitation.objects.filter(meeting_id=proposal.meeting_id).values("unit_id"))
+    try:
+        return MemberUnit.objects.filter(named).get(pk=pk)
     except (MemberUnit.DoesNotExist, ValueError, TypeError):
         raise Http404(_("没有找到该成员单位。")) from None
 
@@ -299,9 +391,77 @@ def vote_get_for_user(*, user, pk) -> Vote:
 
 
 def proposal_votes(*, proposal: Proposal) -> QuerySet[Vote]:
-    """Each unit's vote on a proposal. `proposal` must come from proposal_get_for_user."""
+    """Each unit's vote on a proposal, those that count first, then those voided when an earlier
+    meeting closed without deciding it. `proposal` must come from proposal_get_for_user."""
     return Vote.objects.filter(proposal_id=proposal.pk).select_related("unit", "proxy_unit").order_by(
-        "unit__name", "pk")
+        F("voided_at").desc(nulls_first=True), "unit__name", "pk")
+
+
+# --- action items: who they may be assigned to ---------------------------------------------
+
+def alliance_handler_users(*, alliance: Alliance) -> QuerySet[User]:
+    """The active users who handle items at the alliance (HANDLE_ITEMS on it or on an ancestor:
+    its secretaries and staff, and those above): the staff an action item may be assigned to.
+    The same rule as user_scope(user).allows(HANDLE_ITEMS, alliance.path), read the other way."""
+    holders = AllianceUserObjectPermission.objects.filter(
+        permission__codename=HANDLE_ITEMS, content_object__is_active=True,
+        content_object__tenant_id=alliance.tenant_id,
+        content_object__path__in=[*alliance_ancestor_paths(alliance.path), alliance.path],
+    ).values("user_id")
+    return User.objects.filter(pk__in=holders, is_active=True).order_by("name", "username", "pk")
+
+
+def resolution_assignees(*, resolution: Resolution) -> tuple[QuerySet[MemberUnit], QuerySet[User]]:
+    """Who a resolution's action items may go to: the member units of its meeting's alliances,
+    and the staff of its alliance. `resolution` must come from resolution_get_for_user."""
+    return (meeting_member_units(meeting=resolution.meeting),
+            alliance_handler_users(alliance=resolution.alliance))
+
+
+def resolution_assignee_user_get(*, resolution: Resolution, pk) -> User:
+    """A staff member an action item of the resolution may be assigned to (alliance_handler_users);
+    anyone else, or no one, is the same 404. `resolution` must come from resolution_get_for_user."""
+    try:
+        return alliance_handler_users(alliance=resolution.alliance).get(pk=pk)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("没有找到该用户。")) from None
+
+
+# --- the chain on an item's page (item → proposal → resolution → meeting) -------------------
+
+@dataclass
+class ItemChain:
+    """What of the meeting chain an item's viewer may see: the proposals raised from the item,
+    and, for an action item, its resolution, proposal and meeting; None where the viewer would
+    get 404 on it (only the action's assignee is always shown: it is on the item itself)."""
+
+    proposals: list[Proposal]
+    action: ActionItem | None = None
+    resolution: Resolution | None = None
+    proposal: Proposal | None = None
+    meeting: Meeting | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.proposals or self.resolution or self.proposal or self.meeting)
+
+
+def item_chain(*, user, item) -> ItemChain:
+    """The meeting chain of an item, scoped to the user: each link read through its own list
+    selector, so a link is shown exactly to those who could open it. At most five queries, whatever
+    the number of proposals; `item` must come from tasks' item_get_for_user."""
+    proposals = list(
+        proposal_list(user=user).filter(source_item_id=item.pk).prefetch_related(None).order_by("pk"))
+    chain = ItemChain(proposals=proposals)
+    if item.source != ItemSource.MEETING:
+        return chain
+    chain.action = ActionItem.objects.select_related("resolution").filter(item_id=item.pk).first()
+    if chain.action is not None:
+        resolution = chain.action.resolution
+        if resolution_list(user=user).filter(pk=resolution.pk).exists():
+            chain.resolution = resolution
+        chain.proposal = proposal_list(user=user).filter(pk=resolution.proposal_id).prefetch_related(None).first()
+        chain.meeting = meeting_list(user=user).filter(pk=resolution.meeting_id).first()
+    return chain
 
 
 # --- merging and attachments ---------------------------------------------------------------
@@ -310,10 +470,10 @@ MERGEABLE = (ProposalStatus.SUBMITTED, ProposalStatus.APPROVED)
 
 
 def proposal_merge_targets(*, user, proposal: Proposal) -> QuerySet[Proposal]:
-    """The proposals of the same alliance that `proposal` may be merged into (awaiting review or
-    approved, not itself)."""
+    """The proposals of the same alliance that `proposal` may be merged into: approved ones only
+    (a proposal still awaiting review may yet be returned), not itself."""
     return (
-        proposal_list(user=user).filter(alliance_id=proposal.alliance_id, status__in=MERGEABLE)
+        proposal_list(user=user).filter(alliance_id=proposal.alliance_id, status=ProposalStatus.APPROVED)
         .exclude(pk=proposal.pk).order_by("-created_at", "-pk")
     )
 
@@ -354,7 +514,7 @@ def report_back_for_new_meeting(*, alliance: Alliance, starts_at: dt.datetime,
             resolution__meeting__starts_at__lt=starts_at,
         )
         .filter(finished | overdue)
-        .select_related("item", "unit")
+        .select_related("item", "unit", "user")
         .order_by("resolution__decided_at", "pk")
     )
 
@@ -364,13 +524,7 @@ def meeting_minutes(*, meeting: Meeting) -> dict:
     the roll (attendance per invited unit with its representative and proxies, the quorum's
     counts and rules), the proposals with their tallies and resolutions, this meeting's action
     items and the report-back. `meeting` must come from meeting_get_for_user."""
-    proposals = list(
-        meeting_agenda(meeting=meeting).select_related("resolution").annotate(
-            n_for=Count("votes", filter=Q(votes__choice=VoteChoice.FOR)),
-            n_against=Count("votes", filter=Q(votes__choice=VoteChoice.AGAINST)),
-            n_abstain=Count("votes", filter=Q(votes__choice=VoteChoice.ABSTAIN)),
-        )
-    )
+    proposals = list(meeting_agenda(meeting=meeting).select_related("resolution").annotate(**live_tally()))
     for proposal in proposals:
         resolution = getattr(proposal, "resolution", None)
         if resolution is not None:  # the tally the vote was decided by, not a recount
@@ -379,7 +533,7 @@ def meeting_minutes(*, meeting: Meeting) -> dict:
         proposal.decision = resolution
     actions = list(
         ActionItem.objects.filter(tenant_id=meeting.tenant_id, resolution__meeting_id=meeting.pk)
-        .select_related("item", "unit", "resolution__proposal").order_by("resolution__decided_at", "pk")
+        .select_related("item", "unit", "user", "resolution__proposal").order_by("resolution__decided_at", "pk")
     )
     return {
         "roll": meeting_roll(meeting=meeting),
@@ -497,7 +651,7 @@ def liaison_votes_to_cast(*, user) -> list[PendingVote]:
     )
     unit_ids = sorted({unit_id for units in voters.values() for unit_id in units})
     voted = set(
-        Vote.objects.filter(proposal_id__in=[p.pk for p in proposals], unit_id__in=unit_ids)
+        Vote.objects.filter(proposal_id__in=[p.pk for p in proposals], unit_id__in=unit_ids, voided_at__isnull=True)
         .values_list("proposal_id", "unit_id")
     )
     return [
@@ -525,7 +679,8 @@ def with_unit_votes(invitations: list[Invitation]) -> list[Invitation]:
     )
     votes = {
         (v.proposal_id, v.unit_id): v
-        for v in Vote.objects.filter(proposal__meeting_id__in=meeting_ids, unit_id__in=unit_ids)
+        for v in Vote.objects.filter(proposal__meeting_id__in=meeting_ids, unit_id__in=unit_ids,
+                                     voided_at__isnull=True)
     }
     present = set(
         Attendance.objects.filter(meeting_id__in=meeting_ids, unit_id__in=unit_ids, present=True)
@@ -541,9 +696,12 @@ def with_unit_votes(invitations: list[Invitation]) -> list[Invitation]:
 
 
 def liaison_proposals(*, user) -> QuerySet[Proposal]:
-    """The proposals raised by the user's units, newest first, with where each one stands."""
+    """The proposals raised by the user's units, newest first, with where each one stands; each
+    carries `outcome`, its resolution read through resolution_list (the rule of the proposal page),
+    or None."""
     return (
         Proposal.objects.filter(raised_by_unit_id__in=sorted(liaison_unit_ids(user)))
-        .select_related("alliance", "raised_by_unit", "meeting", "merged_into", "resolution")
+        .select_related("alliance", "raised_by_unit", "meeting", "merged_into")
+        .prefetch_related(Prefetch("resolution", queryset=resolution_list(user=user), to_attr="outcome"))
         .order_by("-created_at", "-pk")
     )

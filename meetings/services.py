@@ -28,7 +28,7 @@ from alliance.models import Alliance
 from alliance.roles import CHANGE, HANDLE_ITEMS, VIEW
 from alliance.selectors import user_scope
 from alliance.services import require_permission
-from members.models import Membership, MemberUnit
+from members.models import Membership, MemberUnit, User
 from members.selectors import liaison_unit_ids
 from tasks.models import Category, Item, ItemSource
 from tasks.selectors import item_list
@@ -54,10 +54,12 @@ from .models import (
 from .selectors import (
     MERGEABLE,
     meeting_list,
+    meeting_member_count,
     meeting_present_unit_ids,
     meeting_rules_for,
     proposal_list,
     report_back_for_new_meeting,
+    resolution_list,
 )
 
 MAX_TITLE = 200
@@ -71,14 +73,17 @@ class Outcome:
     adopted: bool
 
 
-def has_quorum(*, invited: int, present: int, rules: MeetingRules | None = None) -> bool:
-    """Quorum (法定人数): more than quorum_numerator/quorum_denominator of the invited units are
-    present (present × den > invited × num; by default more than half)."""
+def has_quorum(*, members: int, present: int, rules: MeetingRules | None = None) -> bool:
+    """Quorum (法定人数): more than quorum_numerator/quorum_denominator of the member units (应到:
+    every active member unit of the meeting's alliances, invited or not, counted when the meeting
+    opened) are present (present × den > members × num; by default more than half). Counting
+    against the member units, not the invited ones, keeps a secretary from making a quorum by
+    inviting only the units it expects to agree."""
     rules = rules or MeetingRules()
-    return invited > 0 and present * rules.quorum_denominator > invited * rules.quorum_numerator
+    return members > 0 and present * rules.quorum_denominator > members * rules.quorum_numerator
 
 
-def decide_outcome(*, invited: int, present: int, votes_for: int, votes_against: int = 0,
+def decide_outcome(*, members: int, present: int, votes_for: int, votes_against: int = 0,
                    votes_abstain: int = 0, major: bool = False, rules: MeetingRules | None = None) -> Outcome:
     """The one rule by which an alliance meeting decides (议事规则; `rules` of the alliance, or
     the defaults).
@@ -91,7 +96,7 @@ def decide_outcome(*, invited: int, present: int, votes_for: int, votes_against:
     their vote to a unit present (委托表决). Every unit counts once, whatever its rank or size.
     """
     rules = rules or MeetingRules()
-    quorum = has_quorum(invited=invited, present=present, rules=rules)
+    quorum = has_quorum(members=members, present=present, rules=rules)
     if major:
         passed = votes_for * rules.major_denominator >= present * rules.major_numerator
     else:
@@ -99,10 +104,10 @@ def decide_outcome(*, invited: int, present: int, votes_for: int, votes_against:
     return Outcome(quorum=quorum, adopted=quorum and votes_for > 0 and passed)
 
 
-def _no_quorum(*, invited: int, present: int, rules: MeetingRules) -> ValidationError:
+def _no_quorum(*, members: int, present: int, rules: MeetingRules) -> ValidationError:
     return ValidationError(
         _("出席单位未达到法定人数(应到%(invited)d个,实到%(present)d个,须超过应到单位的%(num)d/%(den)d),"
-          "不能表决。") % {"invited": invited, "present": present, "num": rules.quorum_numerator,
+          "不能表决。") % {"invited": members, "present": present, "num": rules.quorum_numerator,
                           "den": rules.quorum_denominator}
     )
 
@@ -249,7 +254,7 @@ def report_back_agenda(*, alliance: Alliance, starts_at: dt.datetime | None = No
     overdue = [a for a in actions if a.item.is_open]
     lines = [_("一、通报上次会议决议事项办理情况")]
     for n, action in enumerate(finished + overdue, start=1):
-        values = {"n": n, "title": action.item.title, "unit": action.unit.name,
+        values = {"n": n, "title": action.item.title, "unit": action.assignee_name,
                   "due": timezone.localtime(action.item.due_at).strftime("%Y-%m-%d")}
         if action.item.is_open:
             lines.append(_("%(n)d. 【已超期】%(title)s(%(unit)s,期限%(due)s)") % values)
@@ -309,8 +314,9 @@ def meeting_schedule(*, user, alliance: Alliance, title: str, starts_at: dt.date
 def meeting_invite_units(*, user, meeting: Meeting, units: Iterable[MemberUnit]) -> list[Invitation]:
     """Invite member units of the alliance (or, for a joint meeting, of its other alliances).
 
-    Only while the meeting is planned: the invited units are the base of the quorum. Inviting a
-    unit twice is harmless. Returns the new invitations.
+    Only while the meeting is planned: the invited units are those asked to come and the only ones
+    that vote (the quorum is counted against all member units). Inviting a unit twice is
+    harmless. Returns the new invitations.
     """
     _require_meeting_handler(user, meeting)
     meeting = _lock_meeting(meeting)
@@ -341,15 +347,18 @@ def meeting_invite_units(*, user, meeting: Meeting, units: Iterable[MemberUnit])
 
 @transaction.atomic
 def meeting_open(*, user, meeting: Meeting) -> Meeting:
-    """开会: planned → in_session, once at least one unit is invited."""
+    """开会: planned → in_session, once at least one unit is invited. The member units of the
+    meeting's alliances are counted now (Meeting.member_count, 应到): the quorum's base stays
+    the same for the whole meeting, whoever joins or leaves the alliance meanwhile."""
     _require_meeting_handler(user, meeting)
     meeting = _lock_meeting(meeting)
     _meeting_status(meeting, (MeetingStatus.PLANNED,), _("开会"))
     if not meeting.invitations.exists():
         raise ValidationError(_("还没有邀请任何成员单位,不能开会。"))
+    meeting.member_count = meeting_member_count(meeting=meeting)
     meeting.status = MeetingStatus.IN_SESSION
     meeting.opened_at = timezone.now()
-    meeting.save(update_fields=["status", "opened_at", "updated_at"])
+    meeting.save(update_fields=["status", "opened_at", "member_count", "updated_at"])
     return meeting
 
 
@@ -367,7 +376,7 @@ def meeting_record_attendance(*, user, meeting: Meeting, unit: MemberUnit, prese
         raise ValidationError({"unit": [_("“%(unit)s”未受邀参加本次会议。") % {"unit": unit.name}]})
     if not present and Vote.objects.filter(
         Q(unit_id=unit.pk) | Q(proxy_unit_id=unit.pk),
-        proposal__meeting_id=meeting.pk, proposal__status=ProposalStatus.SCHEDULED,
+        proposal__meeting_id=meeting.pk, proposal__status=ProposalStatus.SCHEDULED, voided_at__isnull=True,
     ).exists():
         # Nor can a unit that cast votes it holds by proxy: those units count present through it.
         raise ValidationError({"unit": [_("“%(unit)s”已经对未结束表决的议题投票,不能登记为缺席。") % {
@@ -387,21 +396,23 @@ def meeting_record_attendance(*, user, meeting: Meeting, unit: MemberUnit, prese
 @transaction.atomic
 def meeting_close(*, user, meeting: Meeting) -> Meeting:
     """散会: in_session → closed. Proposals left undecided go back to the approved list (顺延) for a
-    later meeting; the votes cast on them were never counted and are dropped."""
+    later meeting. The votes cast on them were never counted: each is kept, as the record of how
+    the unit voted, but voided, so the units vote afresh when the proposal comes up again."""
     _require_meeting_handler(user, meeting)
     meeting = _lock_meeting(meeting)
     _meeting_status(meeting, (MeetingStatus.IN_SESSION,), _("散会"))
+    now = timezone.now()
     deferred = list(
         Proposal.objects.select_for_update().filter(meeting_id=meeting.pk, status=ProposalStatus.SCHEDULED)
         .values_list("pk", flat=True)
     )
     if deferred:
-        Vote.objects.filter(proposal_id__in=deferred).delete()
+        Vote.objects.filter(proposal_id__in=deferred, voided_at__isnull=True).update(voided_at=now, updated_at=now)
         Proposal.objects.filter(pk__in=deferred).update(
-            status=ProposalStatus.APPROVED, meeting=None, updated_at=timezone.now()
+            status=ProposalStatus.APPROVED, meeting=None, updated_at=now
         )
     meeting.status = MeetingStatus.CLOSED
-    meeting.closed_at = timezone.now()
+    meeting.closed_at = now
     meeting.save(update_fields=["status", "closed_at", "updated_at"])
     return meeting
 
@@ -484,8 +495,10 @@ def proposal_schedule(*, user, proposal: Proposal, meeting: Meeting) -> Proposal
 @transaction.atomic
 def proposal_merge(*, user, proposal: Proposal, into: Proposal) -> Proposal:
     """合并 (at review): the initiating organisation merges a proposal awaiting review or approved
-    into another of the same alliance; it is then "merged" and decided with the other. Proposals
-    merged into it earlier follow it, so a merge is never more than one link deep."""
+    into an APPROVED proposal of the same alliance; it is then "merged" and decided with the other.
+    A target still awaiting review could yet be returned and strand what was merged into it, so it
+    is refused. Proposals merged into it earlier follow it, so a merge is never more than one link
+    deep."""
     _require_proposal_handler(user, proposal)
     if not proposal_list(user=user).filter(pk=into.pk).exists():
         raise Http404(_("没有找到该议题。"))
@@ -499,8 +512,9 @@ def proposal_merge(*, user, proposal: Proposal, into: Proposal) -> Proposal:
         raise ValidationError({"into": [_("只能合并到本共同体的议题。")]})
     if into.status == ProposalStatus.MERGED:
         raise ValidationError({"into": [_("“%(title)s”已合并到其他议题,请选择合并后的议题。") % {"title": into.title}]})
-    if into.status not in MERGEABLE:
-        raise ValidationError({"into": [_("只能合并到待审定或已审定的议题,“%(title)s”当前状态为“%(status)s”。") % {
+    if into.status != ProposalStatus.APPROVED:
+        raise ValidationError({"into": [_("只能合并到已审定(尚未列入议程)的议题,“%(title)s”当前状态为“%(status)s”;"
+                                          "待审定的议题请先审定。") % {
             "title": into.title, "status": into.get_status_display()}]})
     now = timezone.now()
     Proposal.objects.filter(merged_into_id=proposal.pk).update(merged_into=into, updated_at=now)
@@ -521,7 +535,10 @@ def proposal_attach(*, user, proposal: Proposal, uploaded_file) -> ProposalAttac
     """材料: the raiser of a proposal (its user, or the liaison of its unit) or the initiating
     organisation attaches a file (PDF, Word, Excel or an image, at most 10 MB) until the proposal
     is decided or merged. The file is stored under a random name; it is served only through the
-    scoped download view, never from MEDIA_URL."""
+    scoped download view, never from MEDIA_URL. The row is written first and the file after it: a
+    file that cannot be stored rolls the row back, and a file stored for a row that then fails is
+    deleted, so neither is left without the other. (The views refuse an oversized request before
+    it is read: upload_too_large.)"""
     if not proposal_list(user=user).filter(pk=proposal.pk).exists():
         raise Http404(_("没有找到该议题。"))
     raiser = proposal.raised_by_user_id == user.pk or (
@@ -541,13 +558,42 @@ def proposal_attach(*, user, proposal: Proposal, uploaded_file) -> ProposalAttac
     if not uploaded_file.size:
         raise ValidationError({"file": [_("文件是空的。")]})
     if uploaded_file.size > ATTACHMENT_MAX_BYTES:
-        raise ValidationError({"file": [_("文件不能超过%(mb)dMB。") % {"mb": ATTACHMENT_MAX_BYTES // (1024 * 1024)}]})
+        raise ValidationError({"file": [upload_too_large_message()]})
     name = f"{stem.strip()[:190] or _('附件')}.{extension}"
     attachment = ProposalAttachment(tenant_id=proposal.tenant_id, alliance_path=proposal.alliance_path,
                                     proposal=proposal, name=name, uploaded_by=user)
-    attachment.file.save(f"{uuid.uuid4().hex}.{extension}", uploaded_file, save=False)
     attachment.save()
+    try:
+        attachment.file.save(f"{uuid.uuid4().hex}.{extension}", uploaded_file, save=False)
+    except OSError:
+        # Raised inside the transaction: the row written above is rolled back with it.
+        raise ValidationError({"file": [_("附件保存失败,请稍后重试。")]}) from None
+    try:
+        with transaction.atomic():
+            attachment.save(update_fields=["file"])
+    except BaseException:
+        attachment.file.delete(save=False)
+        raise
     return attachment
+
+
+# The multipart envelope around the file (boundaries, headers, the CSRF field) is small; a request
+# larger than the file limit plus this is refused before Django reads (and spools) its body.
+UPLOAD_OVERHEAD_BYTES = 64 * 1024
+
+
+def upload_too_large(meta) -> bool:
+    """Whether a request's declared body (CONTENT_LENGTH) exceeds what an attachment may be, so a
+    view can refuse it before touching request.FILES (which would first store the whole body)."""
+    try:
+        length = int(meta.get("CONTENT_LENGTH") or 0)
+    except (TypeError, ValueError):
+        return False
+    return length > ATTACHMENT_MAX_BYTES + UPLOAD_OVERHEAD_BYTES
+
+
+def upload_too_large_message() -> str:
+    return _("文件不能超过%(mb)dMB。") % {"mb": ATTACHMENT_MAX_BYTES // (1024 * 1024)}
 
 
 # --- voting --------------------------------------------------------------------------------
@@ -586,7 +632,10 @@ def vote_cast(*, user, proposal: Proposal, unit: MemberUnit | None, choice: str)
         raise ValidationError({"choice": [_("表决意见只能是赞成、反对或弃权。")]})
     if not meeting.invitations.filter(unit_id=unit.pk).exists():
         raise ValidationError({"unit": [_("“%(unit)s”未受邀参加本次会议,不能投票。") % {"unit": unit.name}]})
-    if Vote.objects.filter(proposal_id=proposal.pk, unit_id=unit.pk).exists():
+    if not _member_unit_ids(_meeting_alliance_ids(meeting), [unit.pk]):
+        # It left the alliance during the meeting: it no longer counts present, nor votes.
+        raise ValidationError({"unit": [_("“%(unit)s”已不是参会共同体的成员单位,不能投票。") % {"unit": unit.name}]})
+    if Vote.objects.filter(proposal_id=proposal.pk, unit_id=unit.pk, voided_at__isnull=True).exists():
         raise _already_voted(unit)
     proxy = Proxy.objects.filter(meeting_id=meeting.pk, from_unit_id=unit.pk).select_related("to_unit").first()
     if proxy is None:
@@ -602,10 +651,10 @@ def vote_cast(*, user, proposal: Proposal, unit: MemberUnit | None, choice: str)
             raise ValidationError({"unit": [_("受托单位“%(holder)s”未签到出席,不能代为表决。") % {
                 "holder": proxy.to_unit.name}]})
     rules = meeting_rules_for(meeting.alliance)
-    invited_count = meeting.invitations.count()
+    member_count = meeting_member_count(meeting=meeting)
     present_count = len(meeting_present_unit_ids(meeting_id=meeting.pk))
-    if not has_quorum(invited=invited_count, present=present_count, rules=rules):
-        raise _no_quorum(invited=invited_count, present=present_count, rules=rules)
+    if not has_quorum(members=member_count, present=present_count, rules=rules):
+        raise _no_quorum(members=member_count, present=present_count, rules=rules)
     vote = _tenant_owned(Vote, owner=meeting.alliance, proposal=proposal, unit=unit, choice=choice, cast_by=user,
                          proxy_unit=proxy.to_unit if proxy is not None else None)
     try:
@@ -616,18 +665,18 @@ def vote_cast(*, user, proposal: Proposal, unit: MemberUnit | None, choice: str)
     return vote
 
 
-def proposal_tally(*, proposal: Proposal) -> dict[str, int]:
-    """Counts for the proposal's meeting and votes: invited, present (in person or by proxy), for,
-    against, abstain."""
-    meeting_id = proposal.meeting_id
-    invited = Invitation.objects.filter(meeting_id=meeting_id).count()
-    present = len(meeting_present_unit_ids(meeting_id=meeting_id))
-    votes = Vote.objects.filter(proposal_id=proposal.pk).aggregate(
+def proposal_tally(*, proposal: Proposal, meeting: Meeting | None = None) -> dict[str, int]:
+    """Counts for the proposal's meeting and votes: members (应到, the quorum base), present (in
+    person or by proxy), for, against, abstain. Voided votes count nowhere."""
+    meeting = meeting or Meeting.objects.get(pk=proposal.meeting_id)
+    members = meeting_member_count(meeting=meeting)
+    present = len(meeting_present_unit_ids(meeting_id=meeting.pk))
+    votes = Vote.objects.filter(proposal_id=proposal.pk, voided_at__isnull=True).aggregate(
         votes_for=Count("pk", filter=Q(choice=VoteChoice.FOR)),
         votes_against=Count("pk", filter=Q(choice=VoteChoice.AGAINST)),
         votes_abstain=Count("pk", filter=Q(choice=VoteChoice.ABSTAIN)),
     )
-    return {"invited": invited, "present": present, **votes}
+    return {"members": members, "present": present, **votes}
 
 
 @transaction.atomic
@@ -639,16 +688,16 @@ def proposal_decide(*, user, proposal: Proposal, text: str = "") -> Resolution:
     """
     _require_proposal_handler(user, proposal)
     meeting, proposal = _lock_meeting_and_proposal(proposal, _("表决"))
-    tally = proposal_tally(proposal=proposal)
+    tally = proposal_tally(proposal=proposal, meeting=meeting)
     rules = meeting_rules_for(meeting.alliance)
     outcome = decide_outcome(**tally, major=proposal.major, rules=rules)
     if not outcome.quorum:
-        raise _no_quorum(invited=tally["invited"], present=tally["present"], rules=rules)
+        raise _no_quorum(members=tally["members"], present=tally["present"], rules=rules)
     now = timezone.now()
     resolution = _tenant_owned(
         Resolution, owner=meeting.alliance, alliance=meeting.alliance, proposal=proposal, meeting=meeting,
         text=(text or "").strip() or proposal.title, adopted=outcome.adopted,
-        invited_count=tally["invited"], present_count=tally["present"], votes_for=tally["votes_for"],
+        member_count=tally["members"], present_count=tally["present"], votes_for=tally["votes_for"],
         votes_against=tally["votes_against"], votes_abstain=tally["votes_abstain"], decided_by=user,
         decided_at=now,
     )
@@ -705,7 +754,7 @@ def proxy_grant(*, user, meeting: Meeting, from_unit: MemberUnit, to_unit: Membe
         raise ValidationError({"to_unit": [_("“%(unit)s”已受托%(held)d票,每个单位最多受托%(max)d票。") % {
             "unit": to_unit.name, "held": held, "max": rules.max_proxies_per_unit}]})
     if Vote.objects.filter(proposal__meeting_id=meeting.pk, proposal__status=ProposalStatus.SCHEDULED,
-                           unit_id=from_unit.pk).exists():
+                           unit_id=from_unit.pk, voided_at__isnull=True).exists():
         raise ValidationError({"from_unit": [_("“%(unit)s”已经对未结束表决的议题投票,不能再委托。") % {
             "unit": from_unit.name}]})
     proxy = _tenant_owned(Proxy, owner=meeting.alliance, meeting=meeting, from_unit=from_unit, to_unit=to_unit,
@@ -726,7 +775,7 @@ def proxy_revoke(*, user, proxy: Proxy) -> None:
     if proxy is None:
         raise ValidationError(_("该委托已经撤销。"))
     if Vote.objects.filter(proposal__meeting_id=meeting.pk, unit_id=proxy.from_unit_id,
-                           proxy_unit_id=proxy.to_unit_id).exists():
+                           proxy_unit_id=proxy.to_unit_id, voided_at__isnull=True).exists():
         raise ValidationError(_("“%(holder)s”已经代“%(unit)s”投票,不能撤销委托。") % {
             "holder": proxy.to_unit.name, "unit": proxy.from_unit.name})
     proxy.delete()
@@ -735,27 +784,78 @@ def proxy_revoke(*, user, proxy: Proxy) -> None:
 # --- resolutions ---------------------------------------------------------------------------
 
 def _require_resolution_handler(user, resolution: Resolution) -> None:
-    _require_meeting_handler(user, resolution.meeting)
+    """404 where the user cannot see the resolution (resolution_list: its meeting, or its own
+    unit's proposal), 403 where it sees it but does not run the alliance's meetings."""
+    if not resolution_list(user=user).filter(pk=resolution.pk).exists():
+        raise Http404(_("没有找到该决议。"))
+    if not user_scope(user).allows(HANDLE_ITEMS, resolution.alliance_path):
+        raise PermissionDenied(_("只有发起党组织的书记或工作人员可以办理决议。"))
 
 
 def _lock_resolution(resolution: Resolution) -> Resolution:
     return Resolution.objects.select_for_update().select_related("alliance", "meeting").get(pk=resolution.pk)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Action:
-    unit: MemberUnit
+    """One action of a resolution: for a member unit (`unit`) or for a secretary or staff member of
+    the alliance (`assignee_user`), never both, due by the end of `due` (Asia/Shanghai)."""
+
     title: str
+    due: dt.date | None
+    unit: MemberUnit | None = None
+    assignee_user: User | None = None
     description: str = ""
     category: str = Category.OTHER
 
 
+def action_due_at(due: dt.date) -> dt.datetime:
+    """An action's deadline: the end of its due day, local time (Asia/Shanghai)."""
+    return dt.datetime.combine(due, dt.time(23, 59, 59), tzinfo=timezone.get_default_timezone())
+
+
+def _assignee_name(action: Action) -> str:
+    if action.unit is not None:
+        return action.unit.name
+    user = action.assignee_user
+    return user.get_full_name() or user.username
+
+
+def _action_errors(action: Action, *, resolution: Resolution, members: set[int], today: dt.date) -> list[str]:
+    errors = []
+    title = (action.title or "").strip()
+    if not title:
+        errors.append(_("请填写决议事项的标题。"))
+    elif len(title) > MAX_TITLE:
+        errors.append(_("标题不能超过%(n)d个字。") % {"n": MAX_TITLE})
+    if action.unit is None and action.assignee_user is None:
+        errors.append(_("请选择承办单位或承办人。"))
+    elif action.unit is not None and action.assignee_user is not None:
+        errors.append(_("承办单位和承办人只能选一个。"))
+    elif action.unit is not None and action.unit.pk not in members:
+        errors.append(_("“%(unit)s”不是参会共同体的成员单位。") % {"unit": action.unit.name})
+    elif action.assignee_user is not None and not (
+            action.assignee_user.is_active
+            and user_scope(action.assignee_user).allows(HANDLE_ITEMS, resolution.alliance.path)):
+        errors.append(_("“%(user)s”不是本共同体的书记或工作人员,不能承办决议事项。") % {
+            "user": _assignee_name(action)})
+    if not isinstance(action.due, dt.date) or isinstance(action.due, dt.datetime):
+        errors.append(_("请填写办理期限。"))
+    elif action.due < today:
+        errors.append(_("办理期限不能早于今天。"))
+    return errors
+
+
 @transaction.atomic
 def resolution_assign_actions(*, user, resolution: Resolution, actions: Iterable[Action]) -> list[ActionItem]:
-    """Turn an adopted resolution's actions into items (source "meeting") assigned to member units.
+    """Turn an adopted resolution's actions into items (source "meeting"), each assigned to a
+    member unit of the meeting's alliances or to a secretary or staff member of the alliance, due
+    by the end of its due day (not in the past). All or nothing.
 
-    Each is an item in `tasks/`, started at once for its unit, so it is tracked and escalated like
-    any other and comes back in report_back_items at the next meeting.
+    Each is an item in `tasks/`, started at once for its assignee, so it is tracked and escalated
+    like any other and comes back in report_back_items at the next meeting. An action whose title
+    and assignee the resolution already has is refused: a form submitted twice assigns nothing twice
+    (the resolution row is locked, so two submissions at once are serialised).
     """
     _require_resolution_handler(user, resolution)
     resolution = _lock_resolution(resolution)
@@ -765,26 +865,44 @@ def resolution_assign_actions(*, user, resolution: Resolution, actions: Iterable
     if not actions:
         raise ValidationError({"actions": [_("请至少填写一项决议事项。")]})
     meeting = resolution.meeting
-    members = _member_unit_ids(_meeting_alliance_ids(meeting), [a.unit.pk for a in actions])
+    members = _member_unit_ids(_meeting_alliance_ids(meeting), [a.unit.pk for a in actions if a.unit is not None])
+    assigned = {
+        (title.strip(), unit_id, user_id)
+        for title, unit_id, user_id in ActionItem.objects.filter(resolution_id=resolution.pk)
+        .values_list("item__title", "unit_id", "user_id")
+    }
+    today = timezone.localdate()
     errors = []
-    for action in actions:
-        if action.unit.pk not in members:
-            errors.append(_("“%(unit)s”不是参会共同体的成员单位。") % {"unit": action.unit.name})
-        if not (action.title or "").strip():
-            errors.append(_("请填写决议事项的标题。"))
+    for n, action in enumerate(actions, start=1):
+        row = _action_errors(action, resolution=resolution, members=members, today=today)
+        if not row:
+            key = ((action.title or "").strip(), action.unit.pk if action.unit else None,
+                   action.assignee_user.pk if action.assignee_user else None)
+            if key in assigned:
+                row.append(_("“%(title)s”已经分派给%(who)s,不能重复分派。") % {
+                    "title": key[0], "who": _assignee_name(action)})
+            assigned.add(key)
+        prefix = _("第%(n)d项:") % {"n": n} if len(actions) > 1 else ""
+        errors += [prefix + message for message in row]
     if errors:
         raise ValidationError({"actions": errors})
     created = []
+    note = _("会议决议:%(text)s") % {"text": resolution.text[:100]}
     for action in actions:
         item, _created = item_create(
             user=user, alliance=resolution.alliance, title=action.title, source=ItemSource.MEETING,
             description=action.description or resolution.text, category=action.category,
-            assignee_unit=action.unit,
+            assignee_unit=action.unit, due_at=action_due_at(action.due),
         )
-        item = item_start(user=user, item=item, assignee_unit=action.unit,
-                          note=_("会议决议:%(text)s") % {"text": resolution.text[:100]})
+        if action.unit is not None:
+            item = item_start(user=user, item=item, assignee_unit=action.unit, note=note)
+        else:
+            # tasks.services assigns an item to a person only as "the one who starts it", so the
+            # assignee starts it; the note says who assigned it.
+            item = item_start(user=action.assignee_user, item=item, note=_("%(note)s(%(by)s分派)") % {
+                "note": note, "by": user.get_full_name() or user.username})
         created.append(_tenant_owned(ActionItem, owner=resolution.alliance, resolution=resolution,
-                                     item=item, unit=action.unit))
+                                     item=item, unit=action.unit, user=action.assignee_user))
     ActionItem.objects.bulk_create(created)
     return created
 

@@ -1,4 +1,5 @@
 """Celery entry points of meetings: the invitation and reminder e-mails to the invited units.
+The beat sweep also sends the invitations that could not go out when the unit was invited.
 
 Each e-mail goes to the liaisons of one invited unit, with the meeting's .ics attached. An
 invitation counts as notified (or reminded) when a conditional UPDATE … WHERE notified_at IS NULL
@@ -104,15 +105,23 @@ def send_meeting_invitations_task(meeting_id: int) -> int:
     return _send(list(_pending(meeting_id=meeting_id, notified_at__isnull=True)), reminder=False)
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_meeting_reminders_task(batch_size: int = 500) -> int:
-    """The beat sweep: remind each unit invited to a planned meeting starting within 24 hours, once."""
-    pending = _pending(reminded_at__isnull=True, meeting__starts_at__lte=timezone.now() + REMIND_AHEAD)
+def _send_in_batches(pending, *, reminder: bool, batch_size: int) -> int:
     sent = 0
     batch: list[Invitation] = []
     for invitation in pending.iterator(chunk_size=batch_size):
         batch.append(invitation)
         if len(batch) == batch_size:
-            sent += _send(batch, reminder=True)
+            sent += _send(batch, reminder=reminder)
             batch = []
-    return sent + (_send(batch, reminder=True) if batch else 0)
+    return sent + (_send(batch, reminder=reminder) if batch else 0)
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_meeting_reminders_task(batch_size: int = 500) -> int:
+    """The beat sweep (every 15 minutes): first the invitations of planned future meetings not sent
+    yet (a unit that had no liaison's address when it was invited gets its invitation once one is
+    added), then a reminder to each unit invited to a planned meeting starting within 24 hours.
+    Each e-mail once: both are claimed by a conditional update (_send)."""
+    sent = _send_in_batches(_pending(notified_at__isnull=True), reminder=False, batch_size=batch_size)
+    pending = _pending(reminded_at__isnull=True, meeting__starts_at__lte=timezone.now() + REMIND_AHEAD)
+    return sent + _send_in_batches(pending, reminder=True, batch_size=batch_size)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("proposals/<int:pk>/attachments/<int:attachment_pk>/", views.proposal_attachment,
          name="proposal-attachment"),
     path("resolutions/<int:pk>/publish/", views.resolution_publish, name="resolution-publish"),
+    path("resolutions/<int:pk>/actions/", views.resolution_actions, name="resolution-actions"),
     path("my/meetings/", views.my_meetings, name="my-meetings"),
     path("public/alliances/<int:pk>/resolutions/", views.public_resolutions, name="public-resolutions"),
     path("public/resolutions/<int:pk>/", views.public_resolution, name="public-resolution"),

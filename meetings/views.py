@@ -9,17 +9,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from alliance.pdf import qr_svg, render_pdf
 from alliance.roles import CHANGE, HANDLE_ITEMS
-from alliance.selectors import alliance_breadcrumb, alliance_get_for_user, user_scope
+from alliance.selectors import alliance_breadcrumb, alliance_get_for_user, alliance_list, user_scope
 from alliance.services import require_permission
 from members.models import MemberUnit
 from members.selectors import (
@@ -31,9 +31,9 @@ from members.selectors import (
 from tasks.selectors import item_list
 
 from . import selectors, services
-from .forms import MeetingForm, MeetingRulesForm, ProposalForm
+from .forms import ActionFormSet, MeetingForm, MeetingRulesForm, ProposalForm, assignee_choices
 from .ics import meeting_calendar
-from .models import MeetingStatus, ProposalStatus, PublishScope, VoteChoice
+from .models import MeetingKind, MeetingStatus, ProposalStatus, PublishScope, VoteChoice
 
 PAGE_SIZE = 30
 
@@ -149,7 +149,12 @@ def meeting_create(request, pk):
     require_permission(user=request.user, alliance=alliance, perm=HANDLE_ITEMS)
     # 通报: the agenda starts from what was finished since the previous meeting and what is overdue.
     initial = {} if request.method == "POST" else {"agenda": services.report_back_agenda(alliance=alliance)}
-    form = MeetingForm(request.POST or None, units=_alliance_units(request.user, alliance), initial=initial)
+    # A joint meeting (联席) names the other alliances here; their member units are invited on the
+    # meeting's page once it exists (meeting_invitable_units).
+    others = alliance_list(user=request.user).filter(tenant_id=alliance.tenant_id, is_active=True).exclude(
+        pk=alliance.pk).order_by("path")
+    form = MeetingForm(request.POST or None, units=_alliance_units(request.user, alliance), alliances=others,
+                       initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         units = list(data.pop("units"))
@@ -174,13 +179,8 @@ def meeting_detail(request, pk):
     meeting = selectors.meeting_get_for_user(user=request.user, pk=pk)
     handler = user_scope(request.user).allows(HANDLE_ITEMS, meeting.alliance_path)
     roll = selectors.meeting_roll(meeting=meeting)
-    agenda = list(
-        selectors.meeting_agenda(meeting=meeting).select_related("resolution").annotate(
-            n_for=Count("votes", filter=Q(votes__choice=VoteChoice.FOR)),
-            n_against=Count("votes", filter=Q(votes__choice=VoteChoice.AGAINST)),
-            n_abstain=Count("votes", filter=Q(votes__choice=VoteChoice.ABSTAIN)),
-        )
-    )
+    agenda = list(selectors.meeting_agenda(meeting=meeting).select_related("resolution").annotate(
+        **selectors.live_tally()))
     voting_units = selectors.meeting_voting_units(user=request.user, meeting=meeting, roll=roll)
     in_session = meeting.status == MeetingStatus.IN_SESSION
     open_meeting = meeting.status in (MeetingStatus.PLANNED, MeetingStatus.IN_SESSION)
@@ -193,9 +193,14 @@ def meeting_detail(request, pk):
     return render(request, "meetings/meeting_detail.html", {
         "meeting": meeting, "alliance": meeting.alliance, "breadcrumb": _crumbs(request, meeting.alliance),
         "invitations": roll.invitations, "invited_count": roll.invited_count, "present_count": roll.present_count,
+        "member_count": roll.member_count,
         "roll": roll, "proxies": roll.proxies, "proxy_from": proxy_from,
         "proxy_to": [i.unit for i in roll.invitations if i.proxy is None] if proxy_from else [],
-        "quorum": services.has_quorum(invited=roll.invited_count, present=roll.present_count, rules=roll.rules),
+        "quorum": services.has_quorum(members=roll.member_count, present=roll.present_count, rules=roll.rules),
+        # 邀请成员单位: while planned, the member units of the host and joint alliances not yet invited.
+        "invitable": list(selectors.meeting_invitable_units(meeting=meeting))
+        if handler and meeting.status == MeetingStatus.PLANNED else [],
+        "is_joint": meeting.kind == MeetingKind.JOINT,
         "voting_units": voting_units,
         "agenda": agenda, "report_back": list(selectors.report_back_items(meeting=meeting)),
         "is_handler": handler, "in_session": in_session,
@@ -220,7 +225,7 @@ def meeting_minutes(request, pk):
     meeting = selectors.meeting_get_for_user(user=request.user, pk=pk)
     minutes = selectors.meeting_minutes(meeting=meeting)
     roll = minutes["roll"]
-    quorum = services.has_quorum(invited=roll.invited_count, present=roll.present_count, rules=roll.rules)
+    quorum = services.has_quorum(members=roll.member_count, present=roll.present_count, rules=roll.rules)
     pdf = render_pdf("pdf/meeting_minutes.html", {"meeting": meeting, "quorum": quorum, **minutes}, request=request)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="meeting-{meeting.pk}-minutes.pdf"'
@@ -229,6 +234,7 @@ def meeting_minutes(request, pk):
 
 MEETING_MESSAGES = {
     "open": _("会议已开始。"), "close": _("会议已结束。"), "attendance": _("已登记出席情况。"),
+    "invite": _("已邀请成员单位。"),
     "decide": _("已完成表决。"), "vote": _("已投票。"),
     "proxy": _("已办理委托表决。"), "revoke-proxy": _("已撤销委托。"),
 }
@@ -259,8 +265,14 @@ def meeting_action(request, pk, action):
             services.meeting_open(user=request.user, meeting=meeting)
         elif action == "close":
             services.meeting_close(user=request.user, meeting=meeting)
+        elif action == "invite":
+            units = [selectors.meeting_member_unit_get_for_user(user=request.user, meeting=meeting, pk=unit_pk)
+                     for unit_pk in request.POST.getlist("units")]
+            services.meeting_invite_units(user=request.user, meeting=meeting, units=units)
         elif action == "attendance":
-            unit = member_unit_get_for_user(user=request.user, pk=request.POST.get("unit"))
+            # Among the units invited (a joint meeting's units lie outside the host's subtree).
+            unit = selectors.meeting_unit_get_for_user(user=request.user, meeting=meeting,
+                                                       pk=request.POST.get("unit"))
             services.meeting_record_attendance(user=request.user, meeting=meeting, unit=unit,
                                                present=request.POST.get("present") == "yes")
         elif action == "decide":
@@ -337,7 +349,11 @@ def proposal_create(request, pk):
 
 @login_required
 def proposal_detail(request, pk):
-    proposal = selectors.proposal_get_for_user(user=request.user, pk=pk)
+    return _proposal_page(request, selectors.proposal_get_for_user(user=request.user, pk=pk))
+
+
+def _proposal_page(request, proposal, action_forms=None):
+    """The proposal page; `action_forms` is the bound form of action items that failed, shown again."""
     handler = user_scope(request.user).allows(HANDLE_ITEMS, proposal.alliance_path)
     meetings = []
     if handler and proposal.status == ProposalStatus.APPROVED:
@@ -346,22 +362,37 @@ def proposal_detail(request, pk):
     resolution = None
     actions = []
     if proposal.status == ProposalStatus.DECIDED:
+        # The same rule as everywhere: those who see the meeting, and the liaison of the raising unit.
         resolution = selectors.resolution_list(user=request.user).filter(proposal_id=proposal.pk).first()
+    can_assign = handler and resolution is not None and resolution.adopted
     if resolution is not None:
         actions = list(selectors.action_items_of(resolution=resolution))
+    if can_assign and action_forms is None:
+        action_forms = _action_formset(resolution)
     # The item it was raised from, for those who may open it (the link would 404 for the others).
     source_item = None
     if proposal.source_item_id is not None:
         source_item = item_list(user=request.user).filter(pk=proposal.source_item_id).first()
+    # The meeting's title links to it only for those who may open it.
+    meeting_visible = proposal.meeting_id is not None and selectors.meeting_list(user=request.user).filter(
+        pk=proposal.meeting_id).exists()
     return render(request, "meetings/proposal_detail.html", {
         **_proposal_extras(request, proposal, handler),
         "proposal": proposal, "alliance": proposal.alliance, "breadcrumb": _crumbs(request, proposal.alliance),
         "can_review": handler and proposal.status == ProposalStatus.SUBMITTED,
         "can_schedule": handler and proposal.status == ProposalStatus.APPROVED,
         "meetings": meetings, "resolution": resolution, "actions": actions, "source_item": source_item,
+        "meeting_visible": meeting_visible,
         "can_publish": handler and resolution is not None and resolution.adopted and not resolution.published,
         "publish_scopes": PublishScope.choices,
+        "action_forms": action_forms if can_assign else None,
     })
+
+
+def _action_formset(resolution, data=None):
+    units, users = selectors.resolution_assignees(resolution=resolution)
+    return ActionFormSet(data, prefix="actions",
+                         form_kwargs={"assignees": assignee_choices(list(units), list(users))})
 
 
 def _proposal_extras(request, proposal, handler) -> dict:
@@ -380,7 +411,8 @@ def _proposal_extras(request, proposal, handler) -> dict:
         "attachments": list(proposal.attachments.all()),
         "can_attach": (handler or raiser) and proposal.status not in (ProposalStatus.DECIDED, ProposalStatus.MERGED),
         "attachment_types": ", ".join(f".{e}" for e in services.ATTACHMENT_EXTENSIONS),
-        "votes": list(selectors.proposal_votes(proposal=proposal)) if proposal.meeting_id else [],
+        "votes": (votes := list(selectors.proposal_votes(proposal=proposal))),
+        "voided_votes": any(v.voided_at for v in votes),
     }
 
 
@@ -400,12 +432,23 @@ PROPOSAL_MESSAGES = {"review": _("已审定。"), "schedule": _("已列入会议
                      "attach": _("已上传附件。")}
 
 
+@csrf_exempt  # only so that an oversized upload is refused before anything reads its body
 @login_required
 @require_POST
 def proposal_action(request, pk, action):
     proposal = selectors.proposal_get_for_user(user=request.user, pk=pk)
     if action not in PROPOSAL_MESSAGES:
         raise Http404
+    if action == "attach" and services.upload_too_large(request.META):
+        # CsrfViewMiddleware reads request.POST, and so the whole multipart body, before a view
+        # runs; this check comes first and changes nothing but the message shown.
+        messages.error(request, services.upload_too_large_message())
+        return redirect("proposal-detail", pk=proposal.pk)
+    return _proposal_action(request, proposal, action)
+
+
+@csrf_protect
+def _proposal_action(request, proposal, action):
     try:
         if action == "review":
             approve = request.POST.get("approve") == "yes"
@@ -429,6 +472,40 @@ def proposal_action(request, pk, action):
     else:
         messages.success(request, message)
     return redirect("proposal-detail", pk=proposal.pk)
+
+
+# --- action items (决议事项) -----------------------------------------------------------------
+
+@login_required
+@require_POST
+def resolution_actions(request, pk):
+    """The secretary assigns an adopted resolution's action items: rows of title, a member unit or
+    a staff member, and a due date (resolution_assign_actions, all or nothing). Errors are shown on
+    the proposal page with the rows as typed."""
+    resolution = selectors.resolution_get_for_user(user=request.user, pk=pk)
+    proposal = selectors.proposal_get_for_user(user=request.user, pk=resolution.proposal_id)
+    formset = _action_formset(resolution, request.POST)
+    if formset.is_valid():
+        units, users = selectors.resolution_assignees(resolution=resolution)
+        rows = [f.cleaned_data for f in formset if f.cleaned_data]
+        picked = [row["assignee"].partition(":")[::2] for row in rows]
+        by_unit = {str(u.pk): u for u in units.filter(pk__in=[i for kind, i in picked if kind == "unit"])}
+        by_user = {str(u.pk): u for u in users.filter(pk__in=[i for kind, i in picked if kind == "user"])}
+        actions = [
+            services.Action(title=row["title"], due=row["due"],
+                            unit=by_unit.get(ident) if kind == "unit" else None,
+                            assignee_user=by_user.get(ident) if kind == "user" else None)
+            for row, (kind, ident) in zip(rows, picked, strict=True)
+        ]
+        try:
+            created = services.resolution_assign_actions(user=request.user, resolution=resolution, actions=actions)
+        except (ValidationError, PermissionDenied) as exc:
+            _errors(request, exc)
+        else:
+            messages.success(request, _("已分派%(n)d项决议事项。") % {"n": len(created)})
+            return redirect(reverse("proposal-detail", kwargs={"pk": proposal.pk}) + "#resolution-actions")
+    # Shown again with the rows as typed, the messages above them; nothing was created.
+    return _proposal_page(request, proposal, action_forms=formset)
 
 
 # --- publication (公开) --------------------------------------------------------------------

@@ -381,7 +381,7 @@ ROUTES: dict[str, Route] = {
     "api:resolution-list": Route(lambda t: {}, ("get",), list_id=lambda t: _resolution_a1(t).pk),
     "api:resolution-detail": _pk_route(_resolution_a1, methods=("get",)),
     "api:resolution-assign-actions": _pk_route(_resolution_a1, payload=lambda t: {
-        "actions": [{"unit": t.unit_a1.pk, "title": "越界事项"}]}),
+        "actions": [{"unit": t.unit_a1.pk, "title": "越界事项", "due": "2099-12-31"}]}),
     "api:resolution-publish": _pk_route(_resolution_a1),
     # meetings: voting rules, proxies, votes, merging, attachments (#4)
     "meeting-rules": Route(lambda t: {"pk": t.community_a1.pk}, ("post",), payload=lambda t: {
@@ -459,7 +459,7 @@ ROUTES: dict[str, Route] = {
         "day_of_month": 1}),
     "api:agreement-commitment": _draft_row_route("commitment", ("patch", "delete")),
     **{f"api:agreement-{move}": _pk_route(_agreement_a1, payload=lambda t: {"reason": "越界", "score": 1})
-       for move in ("sign", "publish", "perform", "evaluate", "terminate", "amend", "rate")},
+       for move in ("sign", "publish", "perform", "evaluate", "terminate", "cancel", "amend", "rate")},
     "api:commitment-list": Route(lambda t: {}, ("get",),
                                  list_id=lambda t: _agreement_a1(t).commitments.order_by("pk").first().pk),
     "api:commitment-detail": Route(lambda t: {"pk": _agreement_a1(t).commitments.order_by("pk").first().pk},
@@ -470,6 +470,9 @@ ROUTES: dict[str, Route] = {
                                                      "evidence_id": _evidence_a1(t).pk}, ("get",)),
     "api:alliance-points-list": Route(lambda t: {"alliance_pk": t.community_a1.pk}, ("get",)),
     "resolution-publish": _pk_route(_resolution_a1),
+    "resolution-actions": _pk_route(_resolution_a1, payload=lambda t: {
+        "actions-TOTAL_FORMS": "1", "actions-INITIAL_FORMS": "0", "actions-0-title": "越界事项",
+        "actions-0-assignee": f"unit:{t.unit_a1.pk}", "actions-0-due": "2099-12-31"}),
 }
 
 NEIGHBOURS = {

@@ -102,7 +102,8 @@ def _meetings_base(tree):
     first = meeting_schedule(user=tree.root, alliance=tree.community_a1, title="第一次例会",
                              starts_at=timezone.now() + dt.timedelta(days=1))
     (resolution,) = _decided(tree, first, 1)
-    resolution_assign_actions(user=tree.root, resolution=resolution, actions=[Action(unit=tree.unit_a1, title="落实")])
+    resolution_assign_actions(user=tree.root, resolution=resolution, actions=[Action(unit=tree.unit_a1, title="落实",
+                                                                                 due=dt.date(2099, 12, 31))])
     later = meeting_schedule(user=tree.root, alliance=tree.community_a1, title="第二次例会",
                              starts_at=timezone.now() + dt.timedelta(days=30))
     proposal_schedule(user=tree.root, proposal=_approved(tree, "待议"), meeting=later)
@@ -167,7 +168,8 @@ def _grow_meetings(tree, n=49):
                          starts_at=timezone.now() + dt.timedelta(days=40 + i))
     resolution = Resolution.objects.filter(meeting=first).get()
     resolution_assign_actions(user=tree.root, resolution=resolution,
-                              actions=[Action(unit=tree.unit_a1_other, title=f"落实{i}") for i in range(n)])
+                              actions=[Action(unit=tree.unit_a1_other, title=f"落实{i}", due=dt.date(2099, 12, 31))
+                                       for i in range(n)])
 
 
 def _later_meeting(tree):
@@ -225,7 +227,8 @@ def _published(tree, n):
     resolutions = _decided(tree, meeting, n)
     for resolution in resolutions:
         resolution_assign_actions(user=tree.root, resolution=resolution, actions=[
-            Action(unit=tree.unit_a1, title="落实"), Action(unit=tree.unit_a1_other, title="配合")])
+            Action(unit=tree.unit_a1, title="落实", due=dt.date(2099, 12, 31)),
+            Action(unit=tree.unit_a1_other, title="配合", due=dt.date(2099, 12, 31))])
         resolution_publish(user=tree.root, resolution=resolution)
     return resolutions
 
@@ -239,12 +242,15 @@ def _first_published(tree):
 
 def _grow_published(tree, n=49):
     """n more published resolutions, and n more action items on the first one."""
+    import datetime as dt
+
     from meetings.services import Action, resolution_assign_actions
 
     first = _first_published(tree)
     _published(tree, n)
     resolution_assign_actions(user=tree.root, resolution=first,
-                              actions=[Action(unit=tree.unit_a1, title=f"增长事项{i}") for i in range(n)])
+                              actions=[Action(unit=tree.unit_a1, title=f"增长事项{i}", due=dt.date(2099, 12, 31))
+                                       for i in range(n)])
 
 
 def _liaison_rows(tree, n):
@@ -560,9 +566,10 @@ def _lists_grow(tree, n=30):
 
 
 def _lists_points(tree, n):
-    """n more units of community A1, each with a confirmed claim (5 points) made by its liaison."""
+    """n more units of community A1, each with a confirmed claim made by its liaison, its agreement
+    signed (5 points)."""
     from agreements.models import PointEntry
-    from agreements.services import claim_confirm, need_claim
+    from agreements.services import agreement_sign, claim_confirm, need_claim
     from alliance.roles import Role
 
     today = _lists_today()
@@ -571,7 +578,9 @@ def _lists_points(tree, n):
         unit = factories.unit(tree.community_a1, by=tree.root, name=f"积分单位{i}")
         liaison = factories.user_with_role(tree.community_a1, Role.LIAISON, unit=unit, username=f"points_liaison{i}")
         claim = need_claim(user=liaison, need=_lists_need(tree, f"认领{i}"), unit=unit)
-        claim_confirm(user=tree.root, claim=claim, due_on=today.replace(year=today.year + 1))
+        draft = claim_confirm(user=tree.root, claim=claim, due_on=today.replace(year=today.year + 1)).agreement
+        for party in draft.parties.order_by("pk"):  # the claim's points come with the signatures
+            agreement_sign(user=fresh(tree.root if party.unit_id is None else liaison), agreement=draft, party=party)
 
 
 def _lists_obligations(tree, n):

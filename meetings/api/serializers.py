@@ -24,6 +24,10 @@ from tasks.models import Category
 
 
 class MeetingSerializer(serializers.ModelSerializer):
+    member_count = serializers.IntegerField(
+        read_only=True, allow_null=True,
+        help_text="应到单位: the member units of the meeting's alliances, counted when it opened (the quorum's "
+                  "base); null while planned.")
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     alliance_name = serializers.CharField(source="alliance.name", read_only=True)
@@ -31,8 +35,8 @@ class MeetingSerializer(serializers.ModelSerializer):
     class Meta:
         model = Meeting
         fields = ["id", "alliance", "alliance_name", "kind", "kind_display", "title", "starts_at", "ends_at",
-                  "place", "convener", "agenda", "status", "status_display", "opened_at", "closed_at",
-                  "created_at", "updated_at"]
+                  "place", "convener", "agenda", "status", "status_display", "opened_at", "member_count",
+                  "closed_at", "created_at", "updated_at"]
         read_only_fields = fields
 
 
@@ -78,29 +82,40 @@ class VoteSerializer(serializers.ModelSerializer):
     proxy_unit = serializers.PrimaryKeyRelatedField(
         read_only=True, help_text="The unit that cast this vote holding the unit's proxy (委托表决), if any.")
     proxy_unit_name = serializers.CharField(source="proxy_unit.name", read_only=True, default=None)
+    voided_at = serializers.DateTimeField(
+        read_only=True, allow_null=True,
+        help_text="Set when the meeting closed without deciding the proposal: the vote is kept but counts "
+                  "nowhere, and the unit votes afresh at a later meeting.")
 
     class Meta:
         model = Vote
         fields = ["id", "proposal", "unit", "unit_name", "choice", "choice_display", "proxy_unit",
-                  "proxy_unit_name", "cast_by", "created_at", "updated_at"]
+                  "proxy_unit_name", "cast_by", "created_at", "updated_at", "voided_at"]
         read_only_fields = fields
 
 
 class ResolutionSerializer(serializers.ModelSerializer):
     proposal_title = serializers.CharField(source="proposal.title", read_only=True)
+    member_count = serializers.IntegerField(
+        read_only=True, help_text="应到单位 the vote was counted against: the meeting's member units.")
 
     class Meta:
         model = Resolution
-        fields = ["id", "proposal", "proposal_title", "meeting", "alliance", "text", "adopted", "invited_count",
+        fields = ["id", "proposal", "proposal_title", "meeting", "alliance", "text", "adopted", "member_count",
                   "present_count", "votes_for", "votes_against", "votes_abstain", "decided_at", "published",
                   "published_at", "publish_scope"]
         read_only_fields = fields
 
 
 class ActionItemSerializer(serializers.ModelSerializer):
-    """An action of a resolution and the state of the item in `tasks/` that carries it out."""
+    """An action of a resolution and the state of the item in `tasks/` that carries it out; it is
+    assigned to a member unit (`unit`) or to a secretary or staff member (`user`)."""
 
-    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    unit = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    user = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True,
+                                              help_text="The staff member it is assigned to, if not a unit.")
+    unit_name = serializers.CharField(source="unit.name", read_only=True, default=None)
+    assignee_name = serializers.CharField(read_only=True, help_text="The unit's or the staff member's name.")
     item_reference = serializers.CharField(source="item.reference", read_only=True)
     item_title = serializers.CharField(source="item.title", read_only=True)
     item_status = serializers.CharField(source="item.status", read_only=True)
@@ -109,7 +124,7 @@ class ActionItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = ActionItem
         fields = ["id", "resolution", "item", "item_reference", "item_title", "item_status", "item_due_at",
-                  "unit", "unit_name", "created_at"]
+                  "unit", "unit_name", "user", "assignee_name", "created_at"]
         read_only_fields = fields
 
 
@@ -178,7 +193,13 @@ class DecideSerializer(serializers.Serializer):
 
 
 class ActionInputSerializer(serializers.Serializer):
-    unit = serializers.IntegerField()
+    unit = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                    help_text="The member unit that carries it out; or leave it out and name "
+                                              "assignee_user.")
+    assignee_user = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                             help_text="A secretary or staff member of the alliance who carries "
+                                                       "it out, instead of a unit.")
+    due = serializers.DateField(help_text="Due by the end of this day (Asia/Shanghai); not in the past.")
     title = serializers.CharField(max_length=200, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     category = serializers.ChoiceField(choices=Category.choices, default=Category.OTHER)
@@ -235,7 +256,12 @@ class MeetingDetailSerializer(MeetingSerializer):
     invitations = InvitationSerializer(source="roll.invitations", many=True, read_only=True)
     proxies = ProxySerializer(source="roll.proxies", many=True, read_only=True)
     rules = MeetingRulesSerializer(source="roll.rules", read_only=True)
-    invited_count = serializers.IntegerField(source="roll.invited_count", read_only=True)
+    member_count = serializers.IntegerField(
+        source="roll.member_count", read_only=True,
+        help_text="应到单位, the base of the quorum: the member units of the meeting's alliances (counted when "
+                  "it opened; while planned, as of now).")
+    invited_count = serializers.IntegerField(source="roll.invited_count", read_only=True,
+                                             help_text="The units invited: asked to come, and the only ones that vote.")
     present_count = serializers.IntegerField(source="roll.present_count", read_only=True,
                                              help_text="Present in person or by proxy.")
     quorum = serializers.BooleanField(read_only=True, help_text="Whether the units present make the quorum.")

@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -109,7 +110,7 @@ class MeetingViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         (who holds whose vote) and whether the quorum is there."""
         meeting = self.get_object()
         meeting.roll = selectors.meeting_roll(meeting=meeting)
-        meeting.quorum = services.has_quorum(invited=meeting.roll.invited_count,
+        meeting.quorum = services.has_quorum(members=meeting.roll.member_count,
                                              present=meeting.roll.present_count, rules=meeting.roll.rules)
         return Response(MeetingDetailSerializer(meeting).data)
 
@@ -140,10 +141,13 @@ class MeetingViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     @extend_schema(request=InviteSerializer, responses={200: MeetingSerializer})
     @action(detail=True, methods=["post"])
     def invite(self, request, pk=None):
-        """Invite member units; they are the base of the quorum."""
+        """Invite member units of the meeting's alliances (for a joint meeting, the other alliances'
+        too): they are asked to come and are the ones who vote. The quorum is counted against all
+        member units."""
         meeting = self.get_object()
         data = _valid(InviteSerializer, request)
-        units = [_unit(request, unit_pk) for unit_pk in data["units"]]
+        units = [selectors.meeting_member_unit_get_for_user(user=request.user, meeting=meeting, pk=unit_pk)
+                 for unit_pk in data["units"]]
         services.meeting_invite_units(user=request.user, meeting=meeting, units=units)
         return self._answer(meeting)
 
@@ -156,17 +160,20 @@ class MeetingViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     @extend_schema(request=AttendanceInputSerializer, responses={200: AttendanceSerializer})
     @action(detail=True, methods=["post"])
     def attendance(self, request, pk=None):
-        """签到: record an invited unit present or absent."""
+        """签到: record an invited unit present or absent (a joint meeting's units of the other
+        alliances too)."""
         meeting = self.get_object()
         data = _valid(AttendanceInputSerializer, request)
+        unit = selectors.meeting_unit_get_for_user(user=request.user, meeting=meeting, pk=data["unit"])
         attendance = services.meeting_record_attendance(
-            user=request.user, meeting=meeting, unit=_unit(request, data["unit"]), present=data["present"])
+            user=request.user, meeting=meeting, unit=unit, present=data["present"])
         return Response(AttendanceSerializer(attendance).data)
 
     @extend_schema(request=None, responses={200: MeetingSerializer})
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        """散会: in session → closed; undecided proposals go back to the approved list."""
+        """散会: in session → closed; undecided proposals go back to the approved list and the votes
+        cast on them are voided (kept, counted nowhere)."""
         return self._answer(services.meeting_close(user=request.user, meeting=self.get_object()))
 
     @extend_schema(responses={200: ProposalSerializer(many=True)})
@@ -195,6 +202,11 @@ class ProposalFilter(django_filters.FilterSet):
         fields = ["status", "alliance", "meeting"]
 
 
+class UploadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "upload_too_large"
+
+
 class ProposalViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                       mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Proposals (议题): submitted → approved | returned → scheduled → decided."""
@@ -202,6 +214,13 @@ class ProposalViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
     scoped_selector = staticmethod(selectors.proposal_list)
     serializer_class = ProposalSerializer
     filterset_class = ProposalFilter
+
+    def initial(self, request, *args, **kwargs):
+        # An oversized attachment is refused (413) before anything reads the body: session
+        # authentication's CSRF check reads request.POST, which would store the whole upload first.
+        if self.action == "attachments" and services.upload_too_large(request.META):
+            raise UploadTooLarge(services.upload_too_large_message())
+        super().initial(request, *args, **kwargs)
 
     def _answer(self, proposal, code=status.HTTP_200_OK):
         proposal = selectors.proposal_get_for_user(user=self.request.user, pk=proposal.pk)
@@ -257,7 +276,8 @@ class ProposalViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         return self._answer(services.proposal_merge(user=request.user, proposal=proposal, into=into))
 
     @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer},
-                   responses={201: ProposalAttachmentSerializer})
+                   responses={201: ProposalAttachmentSerializer,
+                              413: OpenApiResponse(description="The request is larger than an attachment may be.")})
     @action(detail=True, methods=["post"], url_path="attachments", parser_classes=[MultiPartParser, FormParser])
     def attachments(self, request, pk=None):
         """材料: attach a file (PDF, Word, Excel, JPEG, PNG; at most 10 MB) to the proposal."""
@@ -314,12 +334,19 @@ class ResolutionViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
     @extend_schema(request=AssignActionsSerializer, responses={201: ActionItemSerializer(many=True)})
     @action(detail=True, methods=["post"], url_path="assign-actions")
     def assign_actions(self, request, pk=None):
-        """Turn an adopted resolution's actions into items assigned to member units."""
+        """Turn an adopted resolution's actions into items, each assigned to a member unit of the
+        meeting's alliances or to a secretary or staff member of the alliance, with a due date. All
+        or nothing; an action whose title and assignee the resolution already has is refused."""
         resolution = self.get_object()
         data = _valid(AssignActionsSerializer, request)
-        actions = [services.Action(unit=_unit(request, a["unit"]), title=a["title"],
-                                   description=a["description"], category=a["category"])
-                   for a in data["actions"]]
+        meeting = resolution.meeting
+        actions = [services.Action(
+            unit=selectors.meeting_member_unit_get_for_user(user=request.user, meeting=meeting, pk=a["unit"])
+            if a["unit"] is not None else None,
+            assignee_user=selectors.resolution_assignee_user_get(resolution=resolution, pk=a["assignee_user"])
+            if a["assignee_user"] is not None else None,
+            title=a["title"], due=a["due"], description=a["description"], category=a["category"])
+            for a in data["actions"]]
         created = services.resolution_assign_actions(user=request.user, resolution=resolution, actions=actions)
         rows = selectors.action_items_of(resolution=resolution).filter(pk__in=[a.pk for a in created])
         return Response(ActionItemSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)

@@ -58,7 +58,8 @@ def test_from_a_proposal_to_a_published_resolution_through_the_api(m, api):
     assert (resolution["votes_for"], resolution["votes_against"], resolution["present_count"]) == (2, 1, 3)
 
     assigned = secretary.post(url("resolution-assign-actions", resolution["id"]), {"actions": [
-        {"unit": m.unit_a1.pk, "title": "提交加装电梯方案"}, {"unit": m.unit_c.pk, "title": "征求住户意见"}]},
+        {"unit": m.unit_a1.pk, "title": "提交加装电梯方案", "due": "2099-12-31"},
+        {"unit": m.unit_c.pk, "title": "征求住户意见", "due": "2099-12-31"}]},
         format="json")
     assert assigned.status_code == 201, assigned.content
     assert [a["unit"] for a in assigned.json()] == [m.unit_a1.pk, m.unit_c.pk]

@@ -39,15 +39,17 @@ from tasks.services import item_resolve
 
 from .. import factories
 from ..conftest import fresh
-from .test_services import schedule, sec, sitting, vote
+from .test_services import DUE, schedule, sec, sitting, vote
 
 SITE = "https://dangjian.example.gov.cn"
 
 
-def _decided_actions(secretary, alliance, units, titles, *, days):
+def _decided_actions(secretary, alliance, units, titles, *, days, voters=None):
     """A meeting of `alliance` `days` from now (negative: in the past), held and closed: one proposal
-    adopted by `units`, its actions (one per title, to the units in turn) assigned."""
+    adopted by `voters` (default: `units`; enough of the alliance's member units for a quorum), its
+    actions (one per title, to `units` in turn) assigned."""
     secretary = fresh(secretary)
+    assignees, units = units, voters or units
     meeting = meeting_schedule(user=secretary, alliance=alliance, title="往期例会", agenda="议题",
                                starts_at=timezone.now() + dt.timedelta(days=days), units=units)
     proposal = proposal_submit(user=secretary, alliance=alliance, title="往期议题")
@@ -60,7 +62,7 @@ def _decided_actions(secretary, alliance, units, titles, *, days):
         vote_cast(user=secretary, proposal=proposal, unit=unit, choice="for")
     resolution = proposal_decide(user=secretary, proposal=proposal, text="同意")
     actions = resolution_assign_actions(user=secretary, resolution=resolution, actions=[
-        Action(unit=units[i % len(units)], title=title) for i, title in enumerate(titles)])
+        Action(due=DUE, unit=assignees[i % len(assignees)], title=title) for i, title in enumerate(titles)])
     meeting_close(user=secretary, meeting=meeting)
     return meeting, [a.item for a in actions]
 
@@ -71,7 +73,8 @@ def reported(m):
     previous meeting (2 days ago), finished since, overdue, and open in time; community A2 has a
     finished action of its own."""
     _first, items = _decided_actions(m.community_secretary_a1, m.community_a1, [m.unit_a1, m.unit_a1_other],
-                                     ["早已办结的事项", "新近办结的事项", "超期未办的事项", "正在办理的事项"], days=-10)
+                                     ["早已办结的事项", "新近办结的事项", "超期未办的事项", "正在办理的事项"], days=-10,
+                                     voters=m.units)
     early, recent, overdue, _open = items
     now = timezone.now()
     item_resolve(user=sec(m), item=early, note="已完成")
@@ -262,6 +265,7 @@ def test_reminders_go_once_for_meetings_within_a_day(liaisons):
     later = schedule(m, days=3, title="下周例会", units=[m.unit_a1])
     running, _props = sitting(m, days=0.1)
     assert mail.outbox == []  # on_commit never ran inside the test's transaction: not yet invited
+    Invitation.objects.update(notified_at=timezone.now())  # as if it had: the invitations went out
     assert send_meeting_reminders_task.delay().get() == 2
     assert {msg.subject for msg in mail.outbox} == {
         f"会议提醒:明早例会({timezone.localtime(soon.starts_at):%m-%d %H:%M})"}
@@ -315,7 +319,7 @@ def test_the_minutes_print_attendance_quorum_tallies_and_actions(m, client):
     vote(m, proposal, m.unit_d, "for")  # by its proxy holder
     resolution = proposal_decide(user=sec(m), proposal=proposal, text="同意在3号楼试点加装电梯")
     resolution_assign_actions(user=sec(m), resolution=resolution, actions=[
-        Action(unit=m.unit_a1, title="制定加装方案")])
+        Action(due=DUE, unit=m.unit_a1, title="制定加装方案")])
     meeting_close(user=sec(m), meeting=meeting)
 
     client.force_login(m.community_secretary_a1)
@@ -324,7 +328,7 @@ def test_the_minutes_print_attendance_quorum_tallies_and_actions(m, client):
     text = _pdf_text(response.content).replace(" ", "")
     for expected in (f"{meeting.title}纪要", "例会", "社区党群服务中心", m.community_secretary_a1.get_full_name(),
                      m.unit_a1.name, m.unit_a1_other.name, m.unit_c.name, m.unit_d.name, "王建国", "缺席",
-                     f"委托{m.unit_c.name}代为表决", "应到单位4个,实到单位4个(其中委托表决1个)",
+                     f"委托{m.unit_c.name}代为表决", "应到单位4个,实到单位4个(其中委托表决1个)", "其中受邀4个",
                      "达到法定人数(须超过应到单位的1/2)", proposal.title, "重大事项", "赞成3", "反对0", "弃权1", "通过", "同意在3号楼试点加装电梯",
                      "制定加装方案", "办理中"):
         assert expected in text, expected

@@ -26,7 +26,7 @@ from meetings.services import (
 from tasks.services import item_create, item_resolve
 
 from ..conftest import fresh
-from .test_services import approved, schedule, sec, sitting, vote
+from .test_services import DUE, approved, schedule, sec, sitting, vote
 
 TEXTS = ("在3号楼试点加装电梯", "背街小巷环境整治", "共建单位场地错时开放", "取消社区停车收费")
 
@@ -42,7 +42,7 @@ def decided(m):
         resolutions.append(proposal_decide(user=sec(m), proposal=proposal, text=text))
     everyone, party, unpublished, rejected = resolutions
     actions = resolution_assign_actions(user=sec(m), resolution=everyone, actions=[
-        Action(unit=m.unit_a1, title="制定加装方案"), Action(unit=m.unit_c, title="征求住户意见")])
+        Action(due=DUE, unit=m.unit_a1, title="制定加装方案"), Action(due=DUE, unit=m.unit_c, title="征求住户意见")])
     item_resolve(user=fresh(m.liaison_a1), item=actions[0].item, note="方案已报街道住建办")
     resolution_publish(user=sec(m), resolution=everyone)
     resolution_publish(user=sec(m), resolution=party, scope=PublishScope.PARTY_MEMBERS)
@@ -306,7 +306,7 @@ def test_the_chain_is_visible_from_the_item_the_proposal_and_the_action_item(m, 
         vote(m, proposal, unit, "for")
     resolution = proposal_decide(user=sec(m), proposal=proposal, text="同意在3号楼试点加装电梯")
     actions = resolution_assign_actions(user=sec(m), resolution=resolution, actions=[
-        Action(unit=m.unit_a1, title="制定加装方案"), Action(unit=m.unit_c, title="征求住户意见")])
+        Action(due=DUE, unit=m.unit_a1, title="制定加装方案"), Action(due=DUE, unit=m.unit_c, title="征求住户意见")])
     item_resolve(user=fresh(m.liaison_a1), item=actions[0].item, note="方案已报街道住建办")
 
     client.force_login(m.community_secretary_a1)

@@ -84,7 +84,7 @@ def pdf(name="加装电梯方案.pdf", size=None):
 
 # --- the decision rule ---------------------------------------------------------------------
 
-@pytest.mark.parametrize(("invited", "present", "f", "a", "ab", "major", "adopted"), [
+@pytest.mark.parametrize(("members", "present", "f", "a", "ab", "major", "adopted"), [
     (6, 6, 4, 2, 0, False, True),    # ordinary: 4 of 6 present is a majority
     (6, 6, 3, 3, 0, False, False),   # 3 of 6 is not
     (6, 6, 4, 0, 2, True, True),     # major: 4 of 6 is two thirds
@@ -99,18 +99,18 @@ def pdf(name="加装电梯方案.pdf", size=None):
     (4, 2, 2, 0, 0, False, False),   # no quorum, whatever the votes
 ])
 def test_a_simple_majority_of_the_units_present_or_two_thirds_for_a_major_matter(
-        invited, present, f, a, ab, major, adopted):
-    outcome = decide_outcome(invited=invited, present=present, votes_for=f, votes_against=a, votes_abstain=ab,
+        members, present, f, a, ab, major, adopted):
+    outcome = decide_outcome(members=members, present=present, votes_for=f, votes_against=a, votes_abstain=ab,
                              major=major)
     assert outcome.adopted is adopted
 
 
 def test_the_alliances_own_fractions_decide():
     three_quarters = MeetingRules(quorum_numerator=3, quorum_denominator=4, major_numerator=3, major_denominator=4)
-    assert not decide_outcome(invited=8, present=6, votes_for=6, rules=three_quarters).quorum  # 6/8 is not more
-    assert decide_outcome(invited=8, present=7, votes_for=6, rules=three_quarters).quorum
-    assert not decide_outcome(invited=8, present=8, votes_for=5, major=True, rules=three_quarters).adopted
-    assert decide_outcome(invited=8, present=8, votes_for=6, major=True, rules=three_quarters).adopted
+    assert not decide_outcome(members=8, present=6, votes_for=6, rules=three_quarters).quorum  # 6/8 is not more
+    assert decide_outcome(members=8, present=7, votes_for=6, rules=three_quarters).quorum
+    assert not decide_outcome(members=8, present=8, votes_for=5, major=True, rules=three_quarters).adopted
+    assert decide_outcome(members=8, present=8, votes_for=6, major=True, rules=three_quarters).adopted
 
 
 def test_six_units_decide_major_and_ordinary_matters_by_their_thresholds(six):
@@ -124,7 +124,7 @@ def test_six_units_decide_major_and_ordinary_matters_by_their_thresholds(six):
             vote(m, proposal, unit, "for" if i < n_for else ("against" if i % 2 else "abstain"))
     decided = {p.pk: proposal_decide(user=sec(m), proposal=Proposal.objects.get(pk=p.pk)) for p in proposals}
     assert [decided[p.pk].adopted for p in proposals] == [True, False, True, False]
-    assert {(r.invited_count, r.present_count) for r in decided.values()} == {(6, 6)}
+    assert {(r.member_count, r.present_count) for r in decided.values()} == {(6, 6)}
 
 
 # --- the rules of an alliance --------------------------------------------------------------
@@ -417,6 +417,7 @@ def test_merging_a_proposal_into_another_at_review(m):
     lift = proposal_submit(user=fresh(m.liaison_a1), alliance=m.community_a1, unit=m.unit_a1, title="加装电梯")
     ramp = proposal_submit(user=fresh(m.liaison_a1), alliance=m.community_a1, unit=m.unit_a1, title="无障碍坡道")
     target = approved(m, title="老旧小区适老化改造")
+    lift = proposal_review(user=sec(m), proposal=lift, approve=True)  # only an approved proposal takes others
     proposal_merge(user=sec(m), proposal=ramp, into=lift)
     merged = proposal_merge(user=sec(m), proposal=lift, into=target)
     assert (merged.status, merged.merged_into_id) == (ProposalStatus.MERGED, target.pk)
@@ -429,8 +430,9 @@ def test_merging_a_proposal_into_another_at_review(m):
 
 
 def test_a_merge_the_rules_do_not_allow_is_refused_and_changes_nothing(m):
-    first = proposal_submit(user=sec(m), alliance=m.community_a1, title="议题一")
+    first = approved(m, title="议题一")
     second = proposal_submit(user=sec(m), alliance=m.community_a1, title="议题二")
+    third = proposal_submit(user=sec(m), alliance=m.community_a1, title="议题三")
     elsewhere = proposal_submit(user=fresh(m.community_secretary_a2), alliance=m.community_a2, title="翠园议题")
     _meeting, (scheduled,) = sitting(m)
     before = state()
@@ -438,7 +440,9 @@ def test_a_merge_the_rules_do_not_allow_is_refused_and_changes_nothing(m):
         (lambda: proposal_merge(user=sec(m), proposal=first, into=first), "不能把议题合并到它自己"),
         (lambda: proposal_merge(user=fresh(m.secretary_a), proposal=first, into=elsewhere), "只能合并到本共同体的议题"),
         (lambda: proposal_merge(user=sec(m), proposal=scheduled, into=first), "不能合并"),
-        (lambda: proposal_merge(user=sec(m), proposal=first, into=scheduled), "只能合并到待审定或已审定的议题"),
+        (lambda: proposal_merge(user=sec(m), proposal=first, into=scheduled), "只能合并到已审定(尚未列入议程)的议题"),
+        # A target still awaiting review could be returned and strand what was merged into it.
+        (lambda: proposal_merge(user=sec(m), proposal=third, into=second), "待审定的议题请先审定"),
     ]
     for attempt, message in cases:
         with pytest.raises(ValidationError) as exc:
@@ -507,7 +511,7 @@ def test_a_decided_or_merged_proposal_takes_no_more_files(m, media):
     for unit in m.units[:3]:
         vote(m, decided, unit, "for")
     proposal_decide(user=sec(m), proposal=decided)
-    first = proposal_submit(user=sec(m), alliance=m.community_a1, title="议题一")
+    first = approved(m, title="议题一")
     merged = proposal_merge(user=sec(m), proposal=proposal_submit(user=sec(m), alliance=m.community_a1,
                                                                   title="议题二"), into=first)
     for proposal in (Proposal.objects.get(pk=decided.pk), merged):

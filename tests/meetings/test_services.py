@@ -59,6 +59,10 @@ def m(tree):
     return tree
 
 
+# The due date of the action items these tests assign.
+DUE = timezone.localdate() + dt.timedelta(days=14)
+
+
 def sec(m):
     return fresh(m.community_secretary_a1)
 
@@ -110,7 +114,7 @@ def meeting_status(meeting):
 
 # --- the rule ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("invited", "present", "f", "a", "ab", "quorum", "adopted"), [
+@pytest.mark.parametrize(("members", "present", "f", "a", "ab", "quorum", "adopted"), [
     (4, 3, 2, 1, 0, True, True),
     (4, 2, 2, 0, 0, False, False),   # exactly half present is no quorum
     (5, 3, 2, 1, 0, True, True),
@@ -120,8 +124,8 @@ def meeting_status(meeting):
     (4, 3, 0, 0, 0, True, False),    # nobody voted for it
     (0, 0, 0, 0, 0, False, False),
 ])
-def test_the_quorum_and_majority_rule(invited, present, f, a, ab, quorum, adopted):
-    outcome = decide_outcome(invited=invited, present=present, votes_for=f, votes_against=a, votes_abstain=ab)
+def test_the_quorum_and_majority_rule(members, present, f, a, ab, quorum, adopted):
+    outcome = decide_outcome(members=members, present=present, votes_for=f, votes_against=a, votes_abstain=ab)
     assert (outcome.quorum, outcome.adopted) == (quorum, adopted)
 
 
@@ -160,13 +164,13 @@ def test_from_a_units_proposal_to_action_items_reported_at_the_next_meeting(m):
 
     resolution = proposal_decide(user=sec(m), proposal=proposal, text="同意在3号楼试点加装电梯")
     assert resolution.adopted
-    assert (resolution.invited_count, resolution.present_count) == (4, 3)
+    assert (resolution.member_count, resolution.present_count) == (4, 3)
     assert (resolution.votes_for, resolution.votes_against, resolution.votes_abstain) == (2, 1, 0)
     assert Proposal.objects.get(pk=proposal.pk).status == ProposalStatus.DECIDED
 
     actions = resolution_assign_actions(user=sec(m), resolution=resolution, actions=[
-        Action(unit=m.unit_a1, title="制定加装方案"),
-        Action(unit=m.unit_a1_other, title="征求住户意见"),
+        Action(due=DUE, unit=m.unit_a1, title="制定加装方案"),
+        Action(due=DUE, unit=m.unit_a1_other, title="征求住户意见"),
     ])
     items = [a.item for a in actions]
     assert {i.source for i in items} == {ItemSource.MEETING}
@@ -235,7 +239,7 @@ def test_a_tie_is_not_adopted_and_has_no_actions_to_assign_or_publish(m):
     assert not resolution.adopted and (resolution.votes_for, resolution.votes_against) == (2, 2)
     before = snapshot()
     with pytest.raises(ValidationError):
-        resolution_assign_actions(user=sec(m), resolution=resolution, actions=[Action(unit=m.unit_a1, title="x")])
+        resolution_assign_actions(user=sec(m), resolution=resolution, actions=[Action(due=DUE, unit=m.unit_a1, title="x")])
     with pytest.raises(ValidationError):
         resolution_publish(user=sec(m), resolution=resolution)
     assert snapshot() == before
@@ -351,18 +355,35 @@ def test_a_proposal_goes_only_on_its_own_alliances_meeting(m):
     assert Proposal.objects.get(pk=proposal.pk).status == ProposalStatus.APPROVED
 
 
-def test_closing_defers_undecided_proposals_and_drops_their_uncounted_votes(m):
+def test_closing_defers_undecided_proposals_and_voids_their_uncounted_votes(m):
     meeting, (decided, open_one) = sitting(m, proposals=2)
     vote(m, decided, m.unit_a1, "for")
     vote(m, open_one, m.unit_a1, "for")
+    vote(m, open_one, m.unit_c, "against")
     proposal_decide(user=sec(m), proposal=decided)
     meeting_close(user=sec(m), meeting=meeting)
     open_one.refresh_from_db()
     assert (open_one.status, open_one.meeting_id) == (ProposalStatus.APPROVED, None)
-    assert list(Vote.objects.values_list("proposal_id", flat=True)) == [decided.pk]
-    # It can go on the next meeting's agenda.
+    # Each unit's vote is kept, as the record of it, but voided: it counts nowhere.
+    kept = Vote.objects.filter(proposal=open_one).order_by("unit__name")
+    assert sorted(kept.values_list("unit_id", "choice")) == sorted([(m.unit_a1.pk, "for"), (m.unit_c.pk, "against")])
+    assert not kept.filter(voided_at__isnull=True).exists()
+    assert Vote.objects.get(proposal=decided).voided_at is None
+    # It goes on the next meeting's agenda, where the units vote afresh and only the new votes count.
     following = schedule(m, days=7)
+    meeting_invite_units(user=sec(m), meeting=following, units=m.units)
     assert proposal_schedule(user=sec(m), proposal=open_one, meeting=following).meeting_id == following.pk
+    meeting_open(user=sec(m), meeting=following)
+    for unit in m.units:
+        meeting_record_attendance(user=sec(m), meeting=following, unit=unit, present=True)
+    vote(m, open_one, m.unit_a1, "against")
+    vote(m, open_one, m.unit_c, "for")
+    vote(m, open_one, m.unit_d, "for")
+    with pytest.raises(ValidationError, match="不能重复投票"):
+        vote(m, open_one, m.unit_a1, "for")
+    resolution = proposal_decide(user=sec(m), proposal=open_one)
+    assert (resolution.votes_for, resolution.votes_against, resolution.votes_abstain) == (2, 1, 0)
+    assert Vote.objects.filter(proposal=open_one).count() == 5
 
 
 # --- joint meetings ------------------------------------------------------------------------
@@ -497,7 +518,7 @@ def _illegal_moves(m):
             vote(m, proposal, unit, "for")
         resolution = proposal_decide(user=sec(m), proposal=proposal)
         return lambda: resolution_assign_actions(user=sec(m), resolution=resolution, actions=[
-            Action(unit=m.unit_a1, title="本单位事项"), Action(unit=m.unit_b1, title="外单位事项")])
+            Action(due=DUE, unit=m.unit_a1, title="本单位事项"), Action(due=DUE, unit=m.unit_b1, title="外单位事项")])
 
     return {f.__name__: f for f in (
         open_twice, open_without_invitations, close_planned, invite_in_session, attendance_after_close,
