@@ -327,6 +327,25 @@ def meeting_voting_units(*, user, meeting: Meeting, roll: MeetingRoll) -> list[t
     return units
 
 
+def meeting_open_votes(*, meeting: Meeting) -> set[tuple[int, int]]:
+    """(proposal id, unit id) of the votes standing on the meeting's proposals still open to the
+    vote: who may still vote on which, and which units may no longer hand over their vote. One query."""
+    return set(
+        Vote.objects.filter(proposal__meeting_id=meeting.pk, proposal__status=ProposalStatus.SCHEDULED,
+                            voided_at__isnull=True).values_list("proposal_id", "unit_id")
+    )
+
+
+def proposals_awaiting(*, user, alliance) -> list[Proposal]:
+    """The alliance's proposals waiting on its secretary: those to review (待审定) and those approved
+    but not yet on an agenda (待列入议程), oldest first, with who raised them. One query."""
+    return list(
+        proposal_list(user=user).filter(
+            alliance_id=alliance.pk, status__in=(ProposalStatus.SUBMITTED, ProposalStatus.APPROVED))
+        .select_related("raised_by_unit", "raised_by_user").order_by("created_at", "pk")
+    )
+
+
 def meeting_unit_get_for_user(*, user, meeting: Meeting, pk) -> MemberUnit:
     """A unit the user may name at the meeting (attendance, proxies): one it sees, or one invited
     to the meeting (a liaison names the unit that is to hold its proxy; the host's secretary
@@ -605,9 +624,10 @@ def public_resolution_get(*, user, pk) -> Resolution:
 # Each read starts from the units the user is liaison of: a user sees its own units' rows only.
 
 def liaison_invitations(*, user) -> QuerySet[Invitation]:
-    """The planned meetings the user's units are invited to, soonest first."""
+    """The planned and in-session meetings the user's units are invited to, soonest first."""
     return (
-        Invitation.objects.filter(unit_id__in=sorted(liaison_unit_ids(user)), meeting__status=MeetingStatus.PLANNED)
+        Invitation.objects.filter(unit_id__in=sorted(liaison_unit_ids(user)),
+                                  meeting__status__in=(MeetingStatus.PLANNED, MeetingStatus.IN_SESSION))
         .select_related("meeting", "meeting__alliance", "unit")
         .order_by("meeting__starts_at", "meeting_id", "unit__name", "pk")
     )

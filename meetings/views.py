@@ -66,6 +66,8 @@ def meeting_list(request, pk):
         "upcoming": list(upcoming), "page": page,
         "calendar": _month_calendar(meetings, request.GET.get("month", "")),
         "can_schedule": can_schedule,
+        # 待审定议题 / 待列入议程: the secretary's work queue, in the same scope as the proposal pages.
+        "awaiting": selectors.proposals_awaiting(user=request.user, alliance=alliance) if can_schedule else [],
         "can_propose": _may_propose(request.user, alliance),
         **_rules_context(request, alliance),
         # For the secretary to print and put up: residents scan it to read the published resolutions.
@@ -185,9 +187,19 @@ def meeting_detail(request, pk):
     in_session = meeting.status == MeetingStatus.IN_SESSION
     open_meeting = meeting.status in (MeetingStatus.PLANNED, MeetingStatus.IN_SESSION)
     own = liaison_unit_ids(request.user)
-    # 委托表决: a liaison hands over the vote of its own invited units; the secretary of any of them.
+    cast = selectors.meeting_open_votes(meeting=meeting) if open_meeting else set()
+    # Each open proposal carries the units that may still vote on it (not those whose vote stands).
+    for proposal in agenda:
+        proposal.voters = [(unit, holder) for unit, holder in voting_units if (proposal.pk, unit.pk) not in cast]
+    # 委托表决, offered only where proxy_grant would allow it: a unit that has not voted on an open
+    # proposal, gave no proxy and holds none; a liaison for its own units, the secretary for any.
+    voted = {unit_id for _proposal, unit_id in cast}
+    max_held = roll.rules.max_proxies_per_unit
     proxy_from = [i.unit for i in roll.invitations if i.proxy is None and not i.proxies_held
-                  and (handler or i.unit_id in own)] if open_meeting else []
+                  and i.unit_id not in voted and (handler or i.unit_id in own)] if open_meeting and max_held else []
+    proxy_to = [i.unit for i in roll.invitations if i.proxy is None and len(i.proxies_held) < max_held]
+    if not any(to.pk != giver.pk for giver in proxy_from for to in proxy_to):
+        proxy_from, proxy_to = [], []
     for proxy in roll.proxies:
         proxy.can_revoke = open_meeting and (handler or proxy.from_unit_id in own)
     return render(request, "meetings/meeting_detail.html", {
@@ -195,7 +207,7 @@ def meeting_detail(request, pk):
         "invitations": roll.invitations, "invited_count": roll.invited_count, "present_count": roll.present_count,
         "member_count": roll.member_count,
         "roll": roll, "proxies": roll.proxies, "proxy_from": proxy_from,
-        "proxy_to": [i.unit for i in roll.invitations if i.proxy is None] if proxy_from else [],
+        "proxy_to": proxy_to,
         "quorum": services.has_quorum(members=roll.member_count, present=roll.present_count, rules=roll.rules),
         # 邀请成员单位: while planned, the member units of the host and joint alliances not yet invited.
         "invitable": list(selectors.meeting_invitable_units(meeting=meeting))
@@ -286,6 +298,8 @@ def meeting_action(request, pk, action):
             services.vote_cast(user=request.user, proposal=proposal, unit=unit,
                                choice=request.POST.get("choice", ""))
         elif action == "proxy":
+            if not request.POST.get("from_unit") or not request.POST.get("to_unit"):
+                raise ValidationError(_("请选择委托单位和受托单位。"))
             services.proxy_grant(
                 user=request.user, meeting=meeting,
                 from_unit=selectors.meeting_unit_get_for_user(user=request.user, meeting=meeting,

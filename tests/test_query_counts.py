@@ -206,6 +206,22 @@ def test_meeting_endpoints_query_count_does_not_grow_with_rows(label, tree, clie
     assert large == small, f"{label}: {small} queries with few rows, {large} with 50"
 
 
+def test_meeting_list_queue_of_proposals_awaiting_review_does_not_grow(tree, client):
+    """待审定议题 / 待列入议程 on the meeting list: the same count with one proposal and with many,
+    raised by units and by the secretary."""
+    from meetings.services import proposal_submit
+
+    client.force_login(fresh(tree.secretary_a))
+    url = reverse("meeting-list", kwargs={"pk": tree.community_a1.pk})
+    _approved(tree, "待列入0")
+    proposal_submit(user=fresh(tree.liaison_a1), alliance=tree.community_a1, unit=tree.unit_a1, title="待审定0")
+    small = _count(client, url)
+    for i in range(1, 20):
+        _approved(tree, f"待列入{i}")
+        proposal_submit(user=fresh(tree.liaison_a1), alliance=tree.community_a1, unit=tree.unit_a1, title=f"待审定{i}")
+    assert _count(client, url) == small
+
+
 # --- meetings: the public resolution pages, the liaison's page, the chain on the item page --------
 
 def _published(tree, n):

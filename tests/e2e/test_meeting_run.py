@@ -34,6 +34,14 @@ def phone_page(browser):
     return page, failed_responses(page)
 
 
+def assert_no_sideways_scroll(page, testid):
+    """The table of `testid` (or the one in that section) fits its box: nothing to scroll to."""
+    overflow = page.get_by_test_id(testid).evaluate(
+        "el => { const box = el.matches('table') ? el.closest('.table-wrap') : el.querySelector('.table-wrap');"
+        " return box.scrollWidth - box.clientWidth; }")
+    assert overflow <= 0, f"{testid} scrolls {overflow}px sideways"
+
+
 def flash(page):
     return page.locator(".messages")
 
@@ -81,9 +89,13 @@ def test_a_meeting_decides_a_liaisons_proposal_and_publishes_it(live_server, tre
     expect(liaison.get_by_test_id("proposal-status")).to_have_text("待审定")
     expect(liaison.get_by_test_id("review")).to_have_count(0)
 
-    # The secretary reviews it (审定) and puts it on the meeting's agenda. (No page lists the
-    # proposals awaiting review, so the secretary opens the proposal from its address.)
-    page.goto(proposal_url)
+    # The secretary finds it under 待审定议题 on the meeting list, reviews it (审定) and puts it on
+    # the meeting's agenda.
+    page.goto(f"{base}/alliances/{tree.community_a1.pk}/meetings/")
+    awaiting = page.get_by_test_id("awaiting-proposals")
+    expect(awaiting).to_contain_text("待审定")
+    awaiting.get_by_role("link", name=PROPOSAL).click()
+    expect(page).to_have_url(proposal_url)
     page.get_by_test_id("review").get_by_role("button", name="审定通过").click()
     expect(flash(page)).to_contain_text("已审定通过")
     expect(page.get_by_test_id("proposal-status")).to_have_text("已审定")
@@ -116,10 +128,18 @@ def test_a_meeting_decides_a_liaisons_proposal_and_publishes_it(live_server, tre
     expect(to_vote).to_contain_text(PROPOSAL)
     expect(to_vote).to_contain_text(tree.unit_a1.name)
     assert_fits_width(liaison)
+    assert_no_sideways_scroll(liaison, "votes-to-cast")
+    assert_no_sideways_scroll(liaison, "invitations")
+    assert_no_sideways_scroll(liaison, "own-proposals")
     liaison.screenshot(path=screenshot_dir / "meeting-my-meetings-phone.png", full_page=True)
     to_vote.get_by_role("link", name="去表决").click()
-    expect(liaison).to_have_url(meeting_url)
+    expect(liaison).to_have_url(f"{meeting_url}#proposal-{proposal_pk}")
     liaison_row = liaison.get_by_test_id(f"proposal-{proposal_pk}")
+    # On the phone the agenda is a list of cards: the vote buttons are on screen, no sideways scroll.
+    expect(liaison_row.get_by_role("button", name="赞成")).to_be_in_viewport()
+    assert_fits_width(liaison)
+    assert_no_sideways_scroll(liaison, "agenda")
+    liaison.screenshot(path=screenshot_dir / "meeting-liaison-agenda-phone.png", full_page=True)
     # The liaison neither records attendance nor closes the vote.
     expect(liaison_row.get_by_role("button", name="结束表决")).to_have_count(0)
     expect(liaison.get_by_test_id("invitations").get_by_role("button")).to_have_count(0)

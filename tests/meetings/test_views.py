@@ -70,7 +70,8 @@ def test_the_page_shows_the_agenda_and_the_tallies(m, client):
     assert proposal.title in page and "进行中" in page
     assert "应到4个单位,实到3个" in page
     row = page.split(f'data-testid="proposal-{proposal.pk}"')[1].split("</tr>")[0]
-    assert "<td>1</td><td>1</td><td>1</td>" in row
+    assert ('<td class="tally" data-label="赞成">1</td><td class="tally" data-label="反对">1</td>'
+            '<td class="tally" data-label="弃权">1</td>') in row
     decided = client.post(reverse("meeting-action", kwargs={"pk": meeting.pk, "action": "decide"}),
                           {"proposal": proposal.pk, "text": "同意"}, follow=True).content.decode()
     assert "已完成表决。" in decided and "未通过" in decided
