@@ -5,20 +5,9 @@ as the API for the same mistake.
 """
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import NeedSource, Priority, ProjectStatus, Recurrence, ResourceCategory
-
-
-def add_service_error(form: forms.Form, exc: ValidationError) -> None:
-    """The service's message on the field it names, or above the form."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
 
 # --- agreements: the agreement pages (A3a) --------------------------------------------------
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from alliance.forms import add_service_error
 from alliance.pdf import qr_svg
 from alliance.roles import HANDLE_ITEMS, VIEW
 from alliance.selectors import (
@@ -51,7 +52,6 @@ from .forms import (
     ProjectForm,
     ResourceForm,
     TerminateForm,
-    add_service_error,
 )
 from .models import (
     ClaimStatus,

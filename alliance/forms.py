@@ -1,9 +1,23 @@
 """Forms check the shape of input; the rules live in alliance.services."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import Kind, Level
+
+
+def add_service_error(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on the field it names, or above the form.
+
+    Every page uses this, so a page shows exactly the message the API gives for the same input,
+    and a field the form does not have never turns the message into a 500.
+    """
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
 
 
 class AllianceForm(forms.Form):

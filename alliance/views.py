@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from . import selectors, services
-from .forms import AllianceForm
+from .forms import AllianceForm, add_service_error
 from .roles import CHANGE, MANAGE_TREE
 
 
@@ -57,7 +57,7 @@ def alliance_child_create(request, pk):
         try:
             child = services.alliance_create(user=request.user, parent=parent, **form.cleaned_data)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("已创建党建共同体“%(name)s”。") % {"name": child.name})
             return redirect("alliance-detail", pk=child.pk)
@@ -78,7 +78,7 @@ def alliance_edit(request, pk):
         try:
             services.alliance_update(user=request.user, alliance=alliance, **changed)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("已保存。"))
             return redirect("alliance-detail", pk=alliance.pk)

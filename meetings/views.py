@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from alliance.forms import add_service_error
 from alliance.pdf import qr_svg, render_pdf
 from alliance.roles import CHANGE, HANDLE_ITEMS
 from alliance.selectors import alliance_breadcrumb, alliance_get_for_user, alliance_list, user_scope
@@ -95,11 +96,7 @@ def meeting_rules(request, pk):
         try:
             services.meeting_rules_update(user=request.user, alliance=alliance, **form.cleaned_data)
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("已保存议事规则。"))
             return redirect("meeting-list", pk=alliance.pk)
@@ -163,11 +160,7 @@ def meeting_create(request, pk):
         try:
             meeting = services.meeting_schedule(user=request.user, alliance=alliance, units=units, **data)
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("已安排会议“%(title)s”。") % {"title": meeting.title})
             return redirect("meeting-detail", pk=meeting.pk)
@@ -348,11 +341,7 @@ def proposal_create(request, pk):
             unit = member_unit_get_for_user(user=request.user, pk=unit_pk) if unit_pk else None
             proposal = services.proposal_submit(user=request.user, alliance=alliance, unit=unit, **data)
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("已提出议题,等待审定。"))
             return redirect("proposal-detail", pk=proposal.pk)

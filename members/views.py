@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from alliance.forms import add_service_error
 from alliance.models import Level
 from alliance.roles import CHANGE, MANAGE_MEMBERSHIP, MANAGE_TREE, VIEW, VIEW_ALL_UNITS
 from alliance.selectors import (
@@ -94,7 +95,7 @@ def unit_create(request, pk):
         try:
             unit = services.member_unit_create(user=request.user, alliance=alliance, **form.cleaned_data)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("已登记成员单位“%(name)s”。") % {"name": unit.name})
             return redirect("unit-detail", pk=unit.pk)
@@ -116,7 +117,7 @@ def unit_edit(request, pk):
         try:
             services.member_unit_update(user=request.user, unit=unit, **changed)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("已保存。"))
             return redirect("unit-detail", pk=unit.pk)
@@ -144,7 +145,7 @@ def membership_create(request, pk):
             unit = selectors.member_unit_get_for_user(user=request.user, pk=values.pop("unit"))
             services.membership_create(user=request.user, unit=unit, alliance=alliance, **values)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("“%(unit)s”已加入本共同体。") % {"unit": unit.name})
             return redirect("alliance-detail", pk=alliance.pk)
@@ -167,7 +168,7 @@ def membership_edit(request, pk):
         try:
             services.membership_update(user=request.user, membership=membership, **values)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("已保存。"))
             return redirect("alliance-detail", pk=membership.alliance_id)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from alliance.forms import add_service_error
 from alliance.models import Level
 from alliance.roles import HANDLE_ITEMS
 from alliance.selectors import (
@@ -69,7 +70,7 @@ def item_create(request, pk):
             item, _created = services.item_create(user=request.user, alliance=alliance, source=ItemSource.GRID,
                                                   **form.cleaned_data)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("已登记事项 %(ref)s。") % {"ref": item.reference})
             return redirect("item-detail", pk=item.pk)
@@ -201,7 +202,7 @@ def public_demand(request, pk):
             try:
                 item, _created = services.item_create(user=None, alliance=alliance, source=ItemSource.DEMAND, **data)
             except ValidationError as exc:
-                form.add_error(None, exc)
+                add_service_error(form, exc)
             else:
                 return redirect("public-follow", token=item.follow_token)
     return render(request, "tasks/public_demand.html", {"form": form, "community": alliance},
