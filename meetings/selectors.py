@@ -459,9 +459,11 @@ class ItemChain:
     resolution: Resolution | None = None
     proposal: Proposal | None = None
     meeting: Meeting | None = None
+    # The viewer may raise a proposal from this open item for the alliance handling it.
+    can_propose: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.proposals or self.resolution or self.proposal or self.meeting)
+        return bool(self.proposals or self.resolution or self.proposal or self.meeting or self.can_propose)
 
 
 def item_chain(*, user, item) -> ItemChain:
@@ -470,7 +472,10 @@ def item_chain(*, user, item) -> ItemChain:
     the number of proposals; `item` must come from tasks' item_get_for_user."""
     proposals = list(
         proposal_list(user=user).filter(source_item_id=item.pk).prefetch_related(None).order_by("pk"))
-    chain = ItemChain(proposals=proposals)
+    chain = ItemChain(
+        proposals=proposals,
+        can_propose=item.is_open and user_scope(user).allows(HANDLE_ITEMS, item.alliance_path),
+    )
     if item.source != ItemSource.MEETING:
         return chain
     chain.action = ActionItem.objects.select_related("resolution").filter(item_id=item.pk).first()

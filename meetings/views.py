@@ -29,7 +29,7 @@ from members.selectors import (
     member_unit_get_for_user,
     member_unit_list,
 )
-from tasks.selectors import item_list
+from tasks.selectors import item_get_for_user, item_list
 
 from . import selectors, services
 from .forms import ActionFormSet, MeetingForm, MeetingRulesForm, ProposalForm, assignee_choices
@@ -333,20 +333,24 @@ def proposal_create(request, pk):
     units = list(_own_units(request.user, alliance))
     if not own_level and not units:
         raise PermissionDenied(_("只有本级书记、工作人员或成员单位联络员可以提出议题。"))
-    form = ProposalForm(request.POST or None, units=units, own_level=own_level)
+    # A matter that needs a collective decision: the proposal is raised from an item (?item=<pk>).
+    source_item = item_get_for_user(user=request.user, pk=request.GET["item"]) if request.GET.get("item") else None
+    initial = {"title": source_item.title, "body": source_item.description} if source_item else None
+    form = ProposalForm(request.POST or None, initial=initial, units=units, own_level=own_level)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         unit_pk = data.pop("unit")
         try:
             unit = member_unit_get_for_user(user=request.user, pk=unit_pk) if unit_pk else None
-            proposal = services.proposal_submit(user=request.user, alliance=alliance, unit=unit, **data)
+            proposal = services.proposal_submit(user=request.user, alliance=alliance, unit=unit,
+                                                source_item=source_item, **data)
         except ValidationError as exc:
             add_service_error(form, exc)
         else:
             messages.success(request, _("已提出议题,等待审定。"))
             return redirect("proposal-detail", pk=proposal.pk)
     return render(request, "meetings/proposal_form.html", {
-        "form": form, "alliance": alliance, "breadcrumb": _crumbs(request, alliance),
+        "form": form, "alliance": alliance, "breadcrumb": _crumbs(request, alliance), "source_item": source_item,
     })
 
 

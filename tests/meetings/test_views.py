@@ -123,3 +123,34 @@ def test_a_neighbour_gets_404(m, client):
                        {"meeting": meeting.pk}).status_code == 404
     assert Meeting.objects.get(pk=meeting.pk).status == "in_session"
     assert Proposal.objects.get(pk=proposal.pk).status == "approved"
+
+
+def test_a_secretary_raises_a_proposal_from_an_item_and_the_chain_shows_both_ways(m, client):
+    from tasks.services import item_create
+
+    item, _created = item_create(user=m.community_secretary_a1, alliance=m.community_a1,
+                                 title="小区加装电梯意见不一", source="demand", description="三单元住户意见分歧,需共同体议定")
+    client.force_login(m.community_secretary_a1)
+    item_page = client.get(reverse("item-detail", kwargs={"pk": item.pk})).content.decode()
+    create_url = reverse("proposal-create", kwargs={"pk": m.community_a1.pk}) + f"?item={item.pk}"
+    assert 'data-testid="propose-from-item"' in item_page and f"?item={item.pk}" in item_page
+    form = client.get(create_url).content.decode()
+    assert "小区加装电梯意见不一" in form and 'data-testid="proposal-source-item"' in form
+    response = client.post(create_url, {"title": "小区加装电梯协调", "body": "请共同体议定"})
+    proposal = Proposal.objects.get(title="小区加装电梯协调")
+    assert response.status_code == 302 and proposal.source_item_id == item.pk
+    assert 'data-testid="source-item"' in client.get(response.url).content.decode()
+    assert f'data-testid="chain-proposal-{proposal.pk}"' in client.get(
+        reverse("item-detail", kwargs={"pk": item.pk})).content.decode()
+
+
+def test_a_neighbour_cannot_raise_a_proposal_from_an_item_it_cannot_see(m, client):
+    from tasks.services import item_create
+
+    item, _created = item_create(user=m.community_secretary_a1, alliance=m.community_a1,
+                                 title="楼道堆物", source="grid")
+    client.force_login(m.community_secretary_a2)
+    url = reverse("proposal-create", kwargs={"pk": m.community_a2.pk}) + f"?item={item.pk}"
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"title": "楼道堆物治理"}).status_code == 404
+    assert not Proposal.objects.filter(source_item=item).exists()
