@@ -150,6 +150,9 @@ def test_a_meeting_decides_a_liaisons_proposal_and_publishes_it(live_server, tre
     liaison.get_by_test_id("nav-my-meetings").click()
     expect(liaison.get_by_test_id("votes-to-cast")).not_to_contain_text(PROPOSAL)
 
+    # The secretary's page stayed open: the tally shows the liaison's vote without a reload (live.js).
+    row = page.get_by_test_id(f"proposal-{proposal_pk}")
+    expect(row.locator("td").nth(3)).to_have_text("1", timeout=15_000)
     # The secretary records the other present unit's vote, then closes the vote with the resolution.
     page.reload()
     row = page.get_by_test_id(f"proposal-{proposal_pk}")

@@ -154,3 +154,14 @@ def test_a_neighbour_cannot_raise_a_proposal_from_an_item_it_cannot_see(m, clien
     assert client.get(url).status_code == 404
     assert client.post(url, {"title": "楼道堆物治理"}).status_code == 404
     assert not Proposal.objects.filter(source_item=item).exists()
+
+
+def test_the_meeting_page_refreshes_its_roll_and_tallies_only_while_in_session(m, client):
+    meeting, _proposals = sitting(m)
+    client.force_login(m.community_secretary_a1)
+    page = client.get(reverse("meeting-detail", kwargs={"pk": meeting.pk})).content.decode()
+    assert 'data-live-every="5"' in page and "js/live.js" in page
+    assert 'data-live="roll"' in page and 'data-live="quorum"' in page
+    client.post(reverse("meeting-action", kwargs={"pk": meeting.pk, "action": "close"}))
+    closed = client.get(reverse("meeting-detail", kwargs={"pk": meeting.pk})).content.decode()
+    assert "js/live.js" not in closed
