@@ -24,7 +24,8 @@ class DemandForm(forms.Form):
     requester_phone = forms.RegexField(label=_("联系电话"), regex=r"^\+?[0-9][0-9 -]{6,18}$", max_length=20,
                                        error_messages={"invalid": _("请填写正确的手机号或座机号。")})
     # A field people do not see: a bot that fills it in is refused.
-    website = forms.CharField(required=False, widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
+    website = forms.CharField(required=False, widget=forms.TextInput(
+        attrs={"tabindex": "-1", "autocomplete": "off", "class": "hp"}))
 
 
 class NoteForm(forms.Form):

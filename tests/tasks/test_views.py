@@ -35,6 +35,11 @@ def test_the_follow_page_needs_the_token(tree, client):
     assert client.get(reverse("public-follow", kwargs={"token": "guess"})).status_code == 404
 
 
+def test_the_public_form_hides_its_honeypot_from_residents(tree, client):
+    page = client.get(reverse("public-demand", kwargs={"pk": tree.community_a1.pk})).content.decode()
+    assert '<div class="field hp" aria-hidden="true">' in page and 'name="website"' in page
+
+
 def test_the_public_form_is_rate_limited_and_refuses_bots(tree, client):
     cache.clear()
     url = reverse("public-demand", kwargs={"pk": tree.community_a1.pk})
