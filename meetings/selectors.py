@@ -463,7 +463,7 @@ class ItemChain:
     can_propose: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.proposals or self.resolution or self.proposal or self.meeting or self.can_propose)
+        return bool(self.proposals or self.resolution or self.proposal or self.meeting)
 
 
 def item_chain(*, user, item) -> ItemChain:
