@@ -7,6 +7,8 @@ as the API for the same mistake.
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from alliance.uploads import upload_types_text
+
 from .models import NeedSource, Priority, ProjectStatus, Recurrence, ResourceCategory
 
 # --- agreements: the agreement pages (A3a) --------------------------------------------------
@@ -74,7 +76,8 @@ class EvidenceForm(forms.Form):
     occurrence = forms.TypedChoiceField(label=_("对应期次"), coerce=int, empty_value=None, required=False)
     text = _text_area(_("履约情况"))
     file = forms.FileField(label=_("附件"), required=False,
-                           help_text=_("PDF、图片、Office文档或压缩包,不超过20MB。"))
+                           help_text=_("PDF、Word、Excel或图片(jpg、png),不超过10MB。"),
+                           widget=forms.ClearableFileInput(attrs={"accept": upload_types_text()}))
 
     def __init__(self, *args, occurrences=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
@@ -27,6 +28,7 @@ from alliance.selectors import (
     user_scope,
 )
 from alliance.services import require_permission
+from alliance.uploads import upload_too_large, upload_too_large_message
 from members.models import MemberUnit
 from members.selectors import (
     alliance_memberships,
@@ -533,6 +535,7 @@ AGREEMENT_ACTIONS = {
 }
 
 
+@csrf_exempt  # only so that an oversized upload is refused before anything reads its body
 @login_required
 @require_POST
 def agreement_action(request, pk, action):
@@ -541,6 +544,16 @@ def agreement_action(request, pk, action):
     agreement = selectors.agreement_get_for_user(user=request.user, pk=pk)
     if action not in AGREEMENT_ACTIONS:
         raise Http404
+    if action == "report" and upload_too_large(request.META):
+        # CsrfViewMiddleware reads request.POST, and so the whole multipart body, before a view
+        # runs; this check comes first and changes nothing but the message shown.
+        messages.error(request, upload_too_large_message())
+        return redirect(reverse("agreement-detail", kwargs={"pk": agreement.pk}) + "#performance")
+    return _agreement_action(request, agreement, action)
+
+
+@csrf_protect
+def _agreement_action(request, agreement, action):
     do, done, anchor = AGREEMENT_ACTIONS[action]
     target = agreement
     try:

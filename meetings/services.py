@@ -12,8 +12,6 @@ changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -28,6 +26,7 @@ from alliance.models import Alliance
 from alliance.roles import CHANGE, HANDLE_ITEMS, VIEW
 from alliance.selectors import user_scope
 from alliance.services import require_permission
+from alliance.uploads import UPLOAD_EXTENSIONS, UPLOAD_MAX_BYTES, upload_clean_name, upload_store
 from members.models import Membership, MemberUnit, User
 from members.selectors import liaison_unit_ids
 from tasks.models import Category, Item, ItemSource
@@ -526,8 +525,8 @@ def proposal_merge(*, user, proposal: Proposal, into: Proposal) -> Proposal:
     return proposal
 
 
-ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
-ATTACHMENT_EXTENSIONS = ("pdf", "doc", "docx", "xls", "xlsx", "jpg", "jpeg", "png")
+ATTACHMENT_MAX_BYTES = UPLOAD_MAX_BYTES  # the shared upload limit and types (alliance.uploads)
+ATTACHMENT_EXTENSIONS = UPLOAD_EXTENSIONS
 
 
 @transaction.atomic
@@ -538,7 +537,7 @@ def proposal_attach(*, user, proposal: Proposal, uploaded_file) -> ProposalAttac
     scoped download view, never from MEDIA_URL. The row is written first and the file after it: a
     file that cannot be stored rolls the row back, and a file stored for a row that then fails is
     deleted, so neither is left without the other. (The views refuse an oversized request before
-    it is read: upload_too_large.)"""
+    it is read: alliance.uploads.upload_too_large.)"""
     if not proposal_list(user=user).filter(pk=proposal.pk).exists():
         raise Http404(_("没有找到该议题。"))
     raiser = proposal.raised_by_user_id == user.pk or (
@@ -550,50 +549,10 @@ def proposal_attach(*, user, proposal: Proposal, uploaded_file) -> ProposalAttac
                                 ProposalStatus.SCHEDULED), _("上传附件"))
     if uploaded_file is None:
         raise ValidationError({"file": [_("请选择要上传的文件。")]})
-    name = os.path.basename((uploaded_file.name or "").replace("\\", "/")).strip()
-    stem, dot, extension = name.rpartition(".")
-    extension = extension.lower() if dot else ""
-    if extension not in ATTACHMENT_EXTENSIONS:
-        raise ValidationError({"file": [_("只能上传PDF、Word、Excel或图片(jpg、png)文件。")]})
-    if not uploaded_file.size:
-        raise ValidationError({"file": [_("文件是空的。")]})
-    if uploaded_file.size > ATTACHMENT_MAX_BYTES:
-        raise ValidationError({"file": [upload_too_large_message()]})
-    name = f"{stem.strip()[:190] or _('附件')}.{extension}"
+    name, extension = upload_clean_name(uploaded_file)
     attachment = ProposalAttachment(tenant_id=proposal.tenant_id, alliance_path=proposal.alliance_path,
                                     proposal=proposal, name=name, uploaded_by=user)
-    attachment.save()
-    try:
-        attachment.file.save(f"{uuid.uuid4().hex}.{extension}", uploaded_file, save=False)
-    except OSError:
-        # Raised inside the transaction: the row written above is rolled back with it.
-        raise ValidationError({"file": [_("附件保存失败,请稍后重试。")]}) from None
-    try:
-        with transaction.atomic():
-            attachment.save(update_fields=["file"])
-    except BaseException:
-        attachment.file.delete(save=False)
-        raise
-    return attachment
-
-
-# The multipart envelope around the file (boundaries, headers, the CSRF field) is small; a request
-# larger than the file limit plus this is refused before Django reads (and spools) its body.
-UPLOAD_OVERHEAD_BYTES = 64 * 1024
-
-
-def upload_too_large(meta) -> bool:
-    """Whether a request's declared body (CONTENT_LENGTH) exceeds what an attachment may be, so a
-    view can refuse it before touching request.FILES (which would first store the whole body)."""
-    try:
-        length = int(meta.get("CONTENT_LENGTH") or 0)
-    except (TypeError, ValueError):
-        return False
-    return length > ATTACHMENT_MAX_BYTES + UPLOAD_OVERHEAD_BYTES
-
-
-def upload_too_large_message() -> str:
-    return _("文件不能超过%(mb)dMB。") % {"mb": ATTACHMENT_MAX_BYTES // (1024 * 1024)}
+    return upload_store(attachment, uploaded_file, extension=extension)
 
 
 # --- voting --------------------------------------------------------------------------------
@@ -894,13 +853,10 @@ def resolution_assign_actions(*, user, resolution: Resolution, actions: Iterable
             description=action.description or resolution.text, category=action.category,
             assignee_unit=action.unit, due_at=action_due_at(action.due),
         )
-        if action.unit is not None:
-            item = item_start(user=user, item=item, assignee_unit=action.unit, note=note)
-        else:
-            # tasks.services assigns an item to a person only as "the one who starts it", so the
-            # assignee starts it; the note says who assigned it.
-            item = item_start(user=action.assignee_user, item=item, note=_("%(note)s(%(by)s分派)") % {
-                "note": note, "by": user.get_full_name() or user.username})
+        # Started at once for its assignee: a unit, or a person the secretary assigns it to (the
+        # timeline says who assigned it to whom).
+        item = item_start(user=user, item=item, assignee_unit=action.unit, assignee_user=action.assignee_user,
+                          note=note)
         created.append(_tenant_owned(ActionItem, owner=resolution.alliance, resolution=resolution,
                                      item=item, unit=action.unit, user=action.assignee_user))
     ActionItem.objects.bulk_create(created)

@@ -22,6 +22,7 @@ from alliance.pdf import qr_svg, render_pdf
 from alliance.roles import CHANGE, HANDLE_ITEMS
 from alliance.selectors import alliance_breadcrumb, alliance_get_for_user, alliance_list, user_scope
 from alliance.services import require_permission
+from alliance.uploads import upload_too_large, upload_too_large_message, upload_types_text
 from members.models import MemberUnit
 from members.selectors import (
     alliance_memberships,
@@ -417,7 +418,7 @@ def _proposal_extras(request, proposal, handler) -> dict:
         "merge_targets": list(selectors.proposal_merge_targets(user=user, proposal=proposal)) if can_merge else [],
         "attachments": list(proposal.attachments.all()),
         "can_attach": (handler or raiser) and proposal.status not in (ProposalStatus.DECIDED, ProposalStatus.MERGED),
-        "attachment_types": ", ".join(f".{e}" for e in services.ATTACHMENT_EXTENSIONS),
+        "attachment_types": upload_types_text(),
         "votes": (votes := list(selectors.proposal_votes(proposal=proposal))),
         "voided_votes": any(v.voided_at for v in votes),
     }
@@ -446,10 +447,10 @@ def proposal_action(request, pk, action):
     proposal = selectors.proposal_get_for_user(user=request.user, pk=pk)
     if action not in PROPOSAL_MESSAGES:
         raise Http404
-    if action == "attach" and services.upload_too_large(request.META):
+    if action == "attach" and upload_too_large(request.META):
         # CsrfViewMiddleware reads request.POST, and so the whole multipart body, before a view
         # runs; this check comes first and changes nothing but the message shown.
-        messages.error(request, services.upload_too_large_message())
+        messages.error(request, upload_too_large_message())
         return redirect("proposal-detail", pk=proposal.pk)
     return _proposal_action(request, proposal, action)
 

@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 from alliance.models import Alliance
 from alliance.roles import HANDLE_ITEMS, VIEW
 from alliance.selectors import alliance_ancestor_paths, user_scope
-from members.models import MemberUnit
+from members.models import MemberUnit, User
 from members.selectors import liaison_unit_ids
 
+from . import notifications
 from .calendar import DeadlineBook, deadline_for
 from .models import (
     OPEN_STATUSES,
@@ -176,21 +177,41 @@ def item_claim(*, user, item: Item, unit: MemberUnit | None = None, note: str = 
 
 
 @transaction.atomic
-def item_start(*, user, item: Item, assignee_unit: MemberUnit | None = None, note: str = "") -> Item:
-    """The secretary confirms the taker (or assigns one) and the work begins."""
+def item_start(*, user, item: Item, assignee_unit: MemberUnit | None = None, assignee_user: User | None = None,
+               note: str = "") -> Item:
+    """The secretary confirms the taker (or assigns one) and the work begins. `assignee_user`
+    assigns the item to a person other than the acting user: someone who may handle items of the
+    item's alliance (its staff or secretaries, or those of an alliance above it); the timeline
+    records it as assigned (指派) to that person by the acting user."""
     item = _lock(item)
     _require_handler(user, item)
     _require_status(item, (Status.NEW, Status.ACCEPTED), _("开始办理"))
+    if assignee_unit is not None and assignee_user is not None:
+        raise ValidationError(_("承办单位和承办人只能指定一个。"))
     if assignee_unit is not None:
         if assignee_unit.tenant_id != item.tenant_id:
             raise ValidationError({"assignee_unit": _("承办单位不在本租户。")})
         item.assignee_unit = assignee_unit
+    if assignee_user is not None:
+        if (assignee_user.tenant_id != item.tenant_id or not assignee_user.is_active
+                or not user_scope(assignee_user).allows(HANDLE_ITEMS, item.alliance_path)):
+            raise ValidationError({"assignee_user": [
+                _("%(name)s不是本级或上级的书记或工作人员,不能承办该事项。") % {
+                    "name": assignee_user.get_full_name() or assignee_user.username}]})
+        item.assignee_unit = None
+        item.assignee_user = assignee_user
     if item.assignee_unit_id is None and item.assignee_user_id is None:
         item.assignee_user = user
     before = item.status
     item.status = Status.IN_PROGRESS
     item.save(update_fields=["assignee_unit", "assignee_user", "status", "updated_at"])
-    _event(item, EventKind.STARTED, user=user, from_status=before, to_status=Status.IN_PROGRESS, note=note).save()
+    if assignee_user is not None and assignee_user.pk != user.pk:
+        assigned = _("指派给%(name)s") % {"name": assignee_user.get_full_name() or assignee_user.username}
+        _event(item, EventKind.ASSIGNED, user=user, from_status=before, to_status=Status.IN_PROGRESS,
+               note=f"{assigned}\n{note}" if note else assigned).save()
+    else:
+        _event(item, EventKind.STARTED, user=user, from_status=before, to_status=Status.IN_PROGRESS,
+               note=note).save()
     return item
 
 
@@ -388,13 +409,19 @@ def item_send_back(*, user, item: Item, instructions: str) -> Item:
     return item
 
 
-def escalate_overdue_batch(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:
+def escalate_overdue_batch(*, now: dt.datetime | None = None, batch_size: int = 500,
+                           tally: notifications.EscalationTally | None = None) -> int:
     """One batch of the sweep: open items past their deadline go up one level; at the root they
     are marked overdue for the district and never selected again. Safe with concurrent sweeps:
     rows are locked with SKIP LOCKED, and the unique (item, deadline) constraint on escalation
     events backs the rule that a missed deadline is escalated once. Returns rows handled.
+
+    The receiving alliances' secretaries are notified in the batch's transaction; or, given a
+    `tally`, the batch adds what it escalated to it once it has committed, and the caller (a sweep
+    of many batches) notifies once at the end (notify_escalations).
     """
     now = now or timezone.now()
+    received = notifications.EscalationTally()
     with transaction.atomic():
         # Plain rows, not model instances: at 500 rows a batch the instances cost more than the SQL.
         rows = list(
@@ -416,7 +443,6 @@ def escalate_overdue_batch(*, now: dt.datetime | None = None, batch_size: int = 
         at_root: list[int] = []
         # Items that get the same parent and the same new deadline move in one UPDATE.
         groups: dict[tuple[int, dt.datetime], list[int]] = defaultdict(list)
-        received: dict[int, list[tuple[int, str]]] = defaultdict(list)
         for pk, tenant_id, title, category, missed, alliance_id, path in rows:
             if len(path) == step:
                 at_root.append(pk)
@@ -429,7 +455,7 @@ def escalate_overdue_batch(*, now: dt.datetime | None = None, batch_size: int = 
                                     from_alliance_id=alliance_id, to_alliance_id=parent.pk, deadline=missed,
                                     note=escalated_note))
             groups[(parent.pk, due_at)].append(pk)
-            received[parent.pk].append((pk, title))
+            received.add(parent.pk, title)
         ItemEvent.objects.bulk_create(events)
         for (parent_id, due_at), pks in groups.items():
             parent_path = next(a.path for a in parents.values() if a.pk == parent_id)
@@ -439,11 +465,11 @@ def escalate_overdue_batch(*, now: dt.datetime | None = None, batch_size: int = 
             )
         if at_root:
             Item.objects.filter(pk__in=at_root).update(overdue_at_root=True, updated_at=now)
-        if received:
-            from .notifications import notify_escalations
-
-            notify_escalations(received=received)
-        return len(rows)
+        if received and tally is None:
+            notifications.notify_escalations(tally=received)
+    if tally is not None:
+        tally.merge(received)
+    return len(rows)
 
 
 @transaction.atomic

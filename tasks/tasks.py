@@ -11,20 +11,31 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Notification
+from .notifications import EscalationTally, notify_escalations
 from .services import close_unrated_batch, escalate_overdue_batch
 
 
 @shared_task(acks_late=True)
 def escalate_overdue_items_task(batch_size: int | None = None, max_batches: int = 20) -> int:
-    """The beat sweep: a bounded number of batches, then it re-enqueues itself for the rest."""
+    """The beat sweep: a bounded number of batches, then it re-enqueues itself for the rest. Each
+    batch commits on its own; the receiving secretaries are notified once for the whole run, with
+    what every committed batch sent them (also when a later batch fails)."""
     batch_size = batch_size or settings.ITEM_SWEEP_BATCH_SIZE
-    total = 0
-    for _ in range(max_batches):
-        handled = escalate_overdue_batch(batch_size=batch_size)
-        total += handled
-        if handled < batch_size:
-            return total
-    transaction.on_commit(lambda: escalate_overdue_items_task.delay(batch_size, max_batches))
+    total, more = 0, True
+    tally = EscalationTally()
+    try:
+        for _ in range(max_batches):
+            handled = escalate_overdue_batch(batch_size=batch_size, tally=tally)
+            total += handled
+            if handled < batch_size:
+                more = False
+                break
+    finally:
+        if tally:
+            with transaction.atomic():
+                notify_escalations(tally=tally)
+    if more:
+        transaction.on_commit(lambda: escalate_overdue_items_task.delay(batch_size, max_batches))
     return total
 
 

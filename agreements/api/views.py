@@ -39,6 +39,7 @@ from agreements.models import (
     Stage,
 )
 from alliance.api.base import ScopedViewSetMixin
+from alliance.api.uploads import RefuseOversizedUploadsMixin
 from alliance.selectors import alliance_get_for_user
 from members.selectors import liaison_unit_ids, member_unit_get_for_user
 
@@ -610,14 +611,15 @@ class CommitmentFilter(django_filters.FilterSet):
         fields = ["agreement", "unit", "alliance", "stage", "category", "recurrence"]
 
 
-class CommitmentViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                        viewsets.GenericViewSet):
+class CommitmentViewSet(RefuseOversizedUploadsMixin, ScopedViewSetMixin, mixins.ListModelMixin,
+                        mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Commitments (承诺事项) of the agreements the user may read (a liaison: its unit's agreements),
     each with its occurrences (the items that carry it out) and the evidence reported."""
 
     scoped_selector = staticmethod(selectors.commitment_list)
     serializer_class = CommitmentSerializer
     filterset_class = CommitmentFilter
+    upload_actions = ("report",)  # an oversized evidence file is refused (413) before it is read
 
     @extend_schema(responses={200: CommitmentDetailSerializer})
     def retrieve(self, request, *args, **kwargs):
@@ -626,11 +628,13 @@ class CommitmentViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
 
     @extend_schema(request={"multipart/form-data": EvidenceInputSerializer,
                             "application/json": EvidenceInputSerializer},
-                   responses={201: EvidenceSerializer})
+                   responses={201: EvidenceSerializer,
+                              413: OpenApiResponse(description="The request is larger than a file may be.")})
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
     def report(self, request, pk=None):
         """履约凭证: the promising unit's liaison (or a handler) reports what was done, with an optional
-        file (multipart/form-data), for the commitment or one of its due dates (`occurrence`)."""
+        file (multipart/form-data; PDF, Word, Excel, JPEG, PNG; at most 10 MB), for the commitment or
+        one of its due dates (`occurrence`)."""
         commitment = self.get_object()
         data = _valid(EvidenceInputSerializer, request)
         occurrence = None

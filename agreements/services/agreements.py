@@ -31,6 +31,7 @@ from alliance.models import Alliance
 from alliance.roles import CHANGE, HANDLE_ITEMS
 from alliance.selectors import user_scope
 from alliance.services import require_permission
+from alliance.uploads import upload_clean_name, upload_store
 from members.models import MemberUnit
 from members.selectors import liaison_unit_ids
 from tasks.models import Category, ItemSource, Status
@@ -833,15 +834,13 @@ def agreement_amend(*, user, agreement: Agreement) -> Agreement:
 
 # --- evidence and evaluation ---------------------------------------------------------------
 
-EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
-EVIDENCE_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "gif", "webp", "doc", "docx", "xls", "xlsx", "ppt", "pptx",
-                       "txt", "zip")
-
-
 @transaction.atomic
 def evidence_report(*, user, commitment: Commitment, text: str, file: UploadedFile | None = None,
                     occurrence: CommitmentItem | None = None) -> Evidence:
-    """履约凭证: the promising unit's liaison (or a handler) reports what was done, with a file."""
+    """履约凭证: the promising unit's liaison (or a handler) reports what was done, with a file
+    (the shared upload rules of alliance.uploads: PDF, Word, Excel or an image, at most 10 MB). The
+    file is stored under a random name after the row, so a failure leaves neither without the other;
+    the views refuse an oversized request before it is read (alliance.uploads.upload_too_large)."""
     commitment = Commitment.objects.select_related("agreement", "agreement__alliance", "party").get(pk=commitment.pk)
     agreement = commitment.agreement
     _require_visible(user, agreement)
@@ -854,19 +853,18 @@ def evidence_report(*, user, commitment: Commitment, text: str, file: UploadedFi
     text = clean_text(errors, "text", text, max_length=5000, required=_("请填写履约情况。"))
     if occurrence is not None and occurrence.commitment_id != commitment.pk:
         errors.add("occurrence", _("该履约事项不属于这项承诺。"))
-    file_name = ""
+    file_name = extension = ""
     if file:
-        file_name = (getattr(file, "name", "") or "").rsplit("/", 1)[-1][:200]
-        extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
-        if extension not in EVIDENCE_EXTENSIONS:
-            errors.add("file", _("不支持的附件类型,请上传PDF、图片、Office文档或压缩包。"))
-        elif (file.size or 0) > EVIDENCE_MAX_BYTES:
-            errors.add("file", _("附件不能超过20MB。"))
+        try:
+            file_name, extension = upload_clean_name(file)
+        except ValidationError as exc:
+            for message in exc.message_dict["file"]:
+                errors.add("file", message)
     errors.raise_if_any()
     evidence = tenant_owned(Evidence, owner=agreement.alliance, commitment=commitment, occurrence=occurrence,
                             text=text, file_name=file_name, reported_by=user)
     if file:
-        evidence.file = file
+        return upload_store(evidence, file, extension=extension)
     evidence.save()
     return evidence
 

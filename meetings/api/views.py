@@ -11,11 +11,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from alliance.api.base import ScopedViewSetMixin
+from alliance.api.uploads import RefuseOversizedUploadsMixin
 from alliance.selectors import alliance_get_for_user
 from meetings import selectors, services
 from meetings.models import (
@@ -202,25 +202,14 @@ class ProposalFilter(django_filters.FilterSet):
         fields = ["status", "alliance", "meeting"]
 
 
-class UploadTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "upload_too_large"
-
-
-class ProposalViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                      mixins.CreateModelMixin, viewsets.GenericViewSet):
+class ProposalViewSet(RefuseOversizedUploadsMixin, ScopedViewSetMixin, mixins.ListModelMixin,
+                      mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Proposals (议题): submitted → approved | returned → scheduled → decided."""
 
     scoped_selector = staticmethod(selectors.proposal_list)
     serializer_class = ProposalSerializer
     filterset_class = ProposalFilter
-
-    def initial(self, request, *args, **kwargs):
-        # An oversized attachment is refused (413) before anything reads the body: session
-        # authentication's CSRF check reads request.POST, which would store the whole upload first.
-        if self.action == "attachments" and services.upload_too_large(request.META):
-            raise UploadTooLarge(services.upload_too_large_message())
-        super().initial(request, *args, **kwargs)
+    upload_actions = ("attachments",)  # an oversized attachment is refused (413) before it is read
 
     def _answer(self, proposal, code=status.HTTP_200_OK):
         proposal = selectors.proposal_get_for_user(user=self.request.user, pk=proposal.pk)

@@ -1,5 +1,7 @@
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
+from tasks.notifications import EscalationTally, notify_escalations
 from tasks.services import escalate_overdue_batch
 
 
@@ -11,9 +13,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch_size: int, **options):
         total = 0
-        while True:
-            handled = escalate_overdue_batch(batch_size=batch_size)
-            total += handled
-            if handled < batch_size:
-                break
+        tally = EscalationTally()  # each secretary is notified once, after all the batches
+        try:
+            while True:
+                handled = escalate_overdue_batch(batch_size=batch_size, tally=tally)
+                total += handled
+                if handled < batch_size:
+                    break
+        finally:
+            if tally:
+                with transaction.atomic():
+                    notify_escalations(tally=tally)
         self.stdout.write(self.style.SUCCESS(f"已处理 {total} 个超期事项。"))
