@@ -12,6 +12,7 @@ from agreements.api.views import (
     ResourceViewSet,
 )
 from alliance.api.views import AllianceViewSet
+from dashboard.api.views import StatsViewSet
 from meetings.api.views import MeetingViewSet, ProposalViewSet, ResolutionViewSet, VoteViewSet
 from members.api.views import MembershipViewSet, MemberUnitViewSet
 from tasks.api.views import ItemViewSet
@@ -34,5 +35,6 @@ router.register("projects", ProjectViewSet, basename="project")
 router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("commitments", CommitmentViewSet, basename="commitment")
 router.register(r"alliances/(?P<alliance_pk>[0-9]+)/points", PointRankingViewSet, basename="alliance-points")
+router.register("stats", StatsViewSet, basename="stats")
 
 urlpatterns = router.urls

@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("tasks.urls")),
     path("", include("meetings.urls")),
     path("", include("agreements.urls")),
+    path("", include("dashboard.urls")),
 ]

@@ -469,6 +469,9 @@ ROUTES: dict[str, Route] = {
     "api:commitment-evidence-file": Route(lambda t: {"pk": _evidence_a1(t).commitment_id,
                                                      "evidence_id": _evidence_a1(t).pk}, ("get",)),
     "api:alliance-points-list": Route(lambda t: {"alliance_pk": t.community_a1.pk}, ("get",)),
+    # dashboard (#6): the figures of a subtree, page and API
+    "alliance-dashboard": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
+    "api:stats-detail": Route(lambda t: {"alliance_id": t.community_a1.pk}, ("get",)),
     "resolution-publish": _pk_route(_resolution_a1),
     "resolution-actions": _pk_route(_resolution_a1, payload=lambda t: {
         "actions-TOTAL_FORMS": "1", "actions-INITIAL_FORMS": "0", "actions-0-title": "越界事项",

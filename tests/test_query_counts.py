@@ -690,3 +690,26 @@ def test_agreement_api_query_count_does_not_grow_with_rows(label, viewer, tree, 
     grow(tree)
     large = _count(client, url)
     assert large == small, f"{label} ({viewer}): {small} queries with few rows, {large} with many"
+
+
+# --- dashboard (#6): the figures of a subtree, page and API, with few and with many rows --------
+
+DASHBOARD_PAGES = {
+    "dashboard (street)": ("alliance-dashboard", lambda t: {"pk": t.street_a.pk}),
+    "dashboard (district)": ("alliance-dashboard", lambda t: {"pk": t.district.pk}),
+    "api stats (street)": ("api:stats-detail", lambda t: {"alliance_id": t.street_a.pk}),
+}
+
+
+@pytest.mark.parametrize("label", sorted(DASHBOARD_PAGES))
+def test_dashboard_query_count_does_not_grow_with_rows(label, tree, client):
+    name, kwargs = DASHBOARD_PAGES[label]
+    _first_item(tree)
+    _lists_base(tree)
+    client.force_login(fresh(tree.district_admin))
+    url = reverse(name, kwargs=kwargs(tree))
+    small = _count(client, url)
+    _grow(tree, n=20)
+    _lists_grow(tree, n=10)
+    large = _count(client, url)
+    assert large == small, f"{label}: {small} queries with few rows, {large} with many"
