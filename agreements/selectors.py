@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from alliance.models import Alliance
 from alliance.roles import VIEW, VIEW_ALL_UNITS
-from alliance.selectors import user_scope
+from alliance.selectors import alliance_ancestor_paths, user_scope
 from members.models import Membership, MemberUnit
 from members.selectors import liaison_unit_ids, member_unit_list
 from tasks.models import OPEN_STATUSES, Status
@@ -45,6 +45,20 @@ from .models import (
 
 # Stages in which an agreement is public (亮约 and after), unless terminated or superseded.
 PUBLIC_STAGES = (Stage.PUBLISHED, Stage.PERFORMING, Stage.EVALUATED)
+
+
+def working_memberships(alliance: Alliance) -> QuerySet[Membership]:
+    """The active memberships that let a unit work with `alliance`: in the alliance itself or in one
+    above it (a unit that joined the street's alliance works with the street's communities too).
+    The one place this rule is written; services and pages both read it."""
+    paths = [*alliance_ancestor_paths(alliance.path), alliance.path]
+    return Membership.objects.filter(tenant_id=alliance.tenant_id, alliance_path__in=paths, left_on__isnull=True)
+
+
+def working_units(*, user, alliance: Alliance) -> QuerySet[MemberUnit]:
+    """The member units the user sees that may work with `alliance` (working_memberships)."""
+    return member_unit_list(user=user).filter(
+        pk__in=working_memberships(alliance).values("unit_id")).order_by("name", "pk")
 
 
 def _agreement_q(user) -> Q | None:

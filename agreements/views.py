@@ -596,13 +596,8 @@ def _lists_subtree(qs, alliance):
 
 
 def _lists_member_units(user, alliance):
-    """The units the user sees that may work with the alliance: active members of it or of an
-    alliance above it (the rule the services check with `is_member`)."""
-    paths = [*alliance_ancestor_paths(alliance.path), alliance.path]
-    return (member_unit_list(user=user)
-            .filter(memberships__tenant_id=alliance.tenant_id, memberships__alliance_path__in=paths,
-                    memberships__left_on__isnull=True)
-            .distinct().order_by("name", "pk"))
+    """The units the user sees that may work with the alliance (the services' rule, one selector)."""
+    return selectors.working_units(user=user, alliance=alliance)
 
 
 def _lists_handler(user, path: str) -> bool:

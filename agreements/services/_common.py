@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.models import Alliance
-from alliance.selectors import alliance_ancestor_paths
-from members.models import Membership, MemberUnit
+from members.models import MemberUnit
+
+from ..selectors import working_memberships
 
 
 class Errors:
@@ -76,12 +77,7 @@ def member_unit_ids_of(alliance: Alliance, unit_ids) -> set[int]:
 
     A unit that joined the street's alliance works with the street's communities too.
     """
-    paths = [*alliance_ancestor_paths(alliance.path), alliance.path]
-    return set(
-        Membership.objects.filter(
-            tenant_id=alliance.tenant_id, alliance_path__in=paths, unit_id__in=list(unit_ids), left_on__isnull=True,
-        ).values_list("unit_id", flat=True)
-    )
+    return set(working_memberships(alliance).filter(unit_id__in=list(unit_ids)).values_list("unit_id", flat=True))
 
 
 def is_member(unit: MemberUnit, alliance: Alliance) -> bool:
