@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     # ours, in the direction they depend in
     "alliance",
     "members",
+    "integrations",
     "tasks",
     "agreements",
     "meetings",
