@@ -14,6 +14,7 @@ from .serializers import StatsSerializer
 # The alliance comes through `alliance_get_for_user` (404 outside the scope) and the selector
 # checks VIEW_ALL_UNITS on it (403 for a liaison who sees the alliance).
 class StatsViewSet(viewsets.GenericViewSet):
+    client_scopes = {"read": "stats:read"}  # API clients may read (integrations); no client writes
     serializer_class = StatsSerializer
     filter_backends: list = []
     pagination_class = None

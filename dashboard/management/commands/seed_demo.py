@@ -32,6 +32,7 @@ from dashboard.demo_meetings import seed_meetings
 from members.models import Category, Membership, MembershipRole, MemberUnit, PartyOrgForm, User
 from members.services import member_unit_create, membership_create, role_assign
 from members.validators import CHARSET, credit_code_check_char
+from party.demo import seed_party
 
 SEED = 2026
 DEMO_PASSWORD = "demo2026"
@@ -980,6 +981,7 @@ class Command(BaseCommand):
                 self.stdout.write("已生成 {agreements} 份共建协议(五约各阶段)、{resources} 项资源、{needs} 项需求、"
                                   "{projects} 个共建项目、{points} 条积分记录;签约联络员账号:{accounts}。"
                                   .format(**seed_agreements(root=root, admin=admin, hashed=hashed)))
+                accounts.append(Account(*seed_party(root=root, hashed=hashed, stdout=self.stdout)))
             else:
                 root = city_build(spec=spec, rng=rng, batch_size=batch_size,
                                   progress=not no_progress and options.get("verbosity", 1) > 0)
