@@ -306,6 +306,10 @@ class Agreement(TenantOwned):
         indexes = [
             *TenantOwned.Meta.indexes,
             models.Index(fields=["alliance", "stage"], name="agreement_alliance_stage"),
+            # The dashboard: a subtree's agreements index-only; the newest change of a tenant.
+            models.Index(fields=["tenant", "alliance_path"], name="agreement_dashboard",
+                         opclasses=["int8_ops", "varchar_pattern_ops"], include=["id", "stage", "signed_at"]),
+            models.Index(fields=["tenant", "updated_at"], name="agreement_tenant_updated"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(term_end__gte=models.F("term_start")), name="agreement_term_order"),
@@ -441,6 +445,10 @@ class CommitmentItem(TenantOwned):
         indexes = [  # the inherited name is too long for PostgreSQL's limit
             models.Index(fields=["alliance_path"], name="agreements_occurrence_apath",
                          opclasses=["varchar_pattern_ops"]),
+            # The dashboard: a subtree's occurrences index-only; the newest of a tenant.
+            models.Index(fields=["tenant", "alliance_path"], name="occurrence_dashboard",
+                         opclasses=["int8_ops", "varchar_pattern_ops"], include=["id", "due_on", "item"]),
+            models.Index(fields=["tenant", "id"], name="occurrence_tenant_id"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["commitment", "due_on"], name="commitment_item_once_per_date"),
@@ -561,6 +569,10 @@ class PointEntry(TenantOwned):
         indexes = [
             *TenantOwned.Meta.indexes,
             models.Index(fields=["alliance", "unit"], name="point_alliance_unit"),
+            # The dashboard: a subtree's points index-only; the newest of a tenant.
+            models.Index(fields=["tenant", "alliance_path"], name="point_dashboard",
+                         opclasses=["int8_ops", "varchar_pattern_ops"], include=["unit", "points"]),
+            models.Index(fields=["tenant", "id"], name="point_tenant_id"),
         ]
 
     def __str__(self) -> str:

@@ -75,6 +75,10 @@ class Meeting(TenantOwned):
         indexes = [
             *TenantOwned.Meta.indexes,
             models.Index(fields=["alliance", "starts_at"], name="meeting_alliance_starts"),
+            # The dashboard: a subtree's meetings index-only; the newest change of a tenant.
+            models.Index(fields=["tenant", "alliance_path"], name="meeting_dashboard",
+                         opclasses=["int8_ops", "varchar_pattern_ops"], include=["id", "status", "opened_at"]),
+            models.Index(fields=["tenant", "updated_at"], name="meeting_tenant_updated"),
         ]
         constraints = [
             models.CheckConstraint(

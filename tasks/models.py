@@ -114,6 +114,13 @@ class Item(TenantOwned):
             ),
             models.Index(fields=["alliance", "status"], name="item_alliance_status"),
             models.Index(fields=["origin_path"], name="item_origin_path", opclasses=["varchar_pattern_ops"]),
+            # The dashboard: one index-only pass over a subtree's items; the newest change of a tenant.
+            models.Index(fields=["tenant", "alliance_path"], name="item_dashboard",
+                         opclasses=["int8_ops", "varchar_pattern_ops"],
+                         include=["id", "status", "due_at", "escalations", "created_at", "resolved_at", "alliance"]),
+            models.Index(fields=["tenant", "updated_at"], name="item_tenant_updated"),
+            # The dashboard's commitment occurrences: an item's status by its id, index-only.
+            models.Index(fields=["id"], name="item_id_status", include=["status"]),
         ]
 
     def __str__(self) -> str:
@@ -249,6 +256,7 @@ class Rating(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="rating_score_1_to_5"),
         ]
+        indexes = [models.Index(fields=["tenant", "id"], name="rating_tenant_id")]  # the dashboard's fingerprint
 
     def __str__(self) -> str:
         return f"{self.item_id}: {self.score}"
