@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.models import Alliance
-from alliance.roles import VIEW, VIEW_ALL_UNITS
+from alliance.privacy import mask_phone
+from alliance.roles import HANDLE_ITEMS, VIEW, VIEW_ALL_UNITS
 from alliance.selectors import user_scope
 from members.selectors import liaison_unit_ids
 
@@ -25,7 +26,11 @@ def item_list(*, user) -> QuerySet[Item]:
     q = scope.filter_q(VIEW_ALL_UNITS, path_field="alliance_path") | scope.filter_q(
         VIEW_ALL_UNITS, path_field="origin_path"
     )
-    own = liaison_unit_ids(user)
+    # The liaison clause below is limited to VIEW subtrees: when they all lie inside the user's
+    # VIEW_ALL_UNITS subtrees it adds no row, so its query (the liaison's units) is skipped.
+    all_units = scope.prefixes.get(VIEW_ALL_UNITS, ())
+    covered = all(any(path.startswith(p) for p in all_units) for path in scope.prefixes.get(VIEW, ()))
+    own = frozenset() if covered else liaison_unit_ids(user)
     if own:
         # A liaison follows its unit's items, and sees the open demands it may take (抢单).
         q |= scope.filter_q(VIEW, path_field="alliance_path") & (
@@ -74,3 +79,41 @@ def item_for_follow_token(*, token: str) -> Item:
         return Item.objects.select_related("alliance", "origin").get(follow_token=token)
     except Item.DoesNotExist:
         raise Http404(_("没有找到该事项。")) from None
+
+
+def item_contact_visible(user, item: Item) -> bool:
+    """A resident's name and phone on an item are for whoever handles it now and must call back
+    (HANDLE_ITEMS on the item's alliance); units, observers, other levels and API clients without
+    that permission see them masked (个人信息保护法: the minimum necessary)."""
+    return user_scope(user).allows(HANDLE_ITEMS, item.alliance_path)
+
+
+def _mask_name(name: str) -> str:
+    name = (name or "").strip()
+    return f"{name[0]}{'*' * (len(name) - 1)}" if len(name) > 1 else ("*" if name else "")
+
+
+def item_requester(*, user, item: Item) -> tuple[str, str]:
+    """The resident's (name, phone) as `user` may see them: in full, or masked (王**, 138****5678)."""
+    if item_contact_visible(user, item):
+        return item.requester_name, item.requester_phone
+    return _mask_name(item.requester_name), mask_phone(item.requester_phone)
+
+
+def item_requester_masker(user):
+    """`item_requester` for a whole page of rows: `(alliance_path, name, phone) -> (name, phone)`.
+
+    The same rule as `item_contact_visible` (HANDLE_ITEMS on the item's alliance), with the scope
+    resolved once and the answer remembered per path."""
+    scope = user_scope(user)
+    visible: dict[str, bool] = {}
+
+    def requester(path: str, name: str, phone: str) -> tuple[str, str]:
+        shown = visible.get(path)
+        if shown is None:
+            shown = visible[path] = scope.allows(HANDLE_ITEMS, path)
+        if shown:
+            return name, phone
+        return _mask_name(name), mask_phone(phone)
+
+    return requester
