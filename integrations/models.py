@@ -56,3 +56,33 @@ class ApiClient(TenantOwned):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def scope_labels(self) -> list[str]:
+        return [str(Scope(s).label) if s in Scope.values else s for s in self.scopes]
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST that carried an Idempotency-Key, kept for a day.
+
+    The row is inserted in the same transaction as the work it guards: a second request with the
+    same key waits on the unique index until the first commits, then replays its answer.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # method, path and a hash of the parsed body: the same key with another request is refused.
+    fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("幂等请求记录")
+        verbose_name_plural = _("幂等请求记录")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

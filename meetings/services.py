@@ -32,6 +32,8 @@ from members.selectors import liaison_unit_ids
 from tasks.models import Category, Item, ItemSource
 from tasks.selectors import item_list
 from tasks.services import item_create, item_start
+from webhooks.models import EventKind as WebhookEvent
+from webhooks.payloads import emit_resolution
 
 from .models import (
     ActionItem,
@@ -879,4 +881,5 @@ def resolution_publish(*, user, resolution: Resolution, scope: str = PublishScop
     resolution.published_at = timezone.now()
     resolution.publish_scope = scope
     resolution.save(update_fields=["published", "published_at", "publish_scope"])
+    emit_resolution(WebhookEvent.RESOLUTION_PUBLISHED, resolution)
     return resolution

@@ -49,7 +49,7 @@ def test_create_a_child_alliance_and_get_the_rules_as_messages(tree, api):
         "parent": tree.street_a.pk, "name": "重复", "level": "community", "code": "500104001050",
     }, format="json")
     assert duplicate.status_code == 400
-    assert "已被使用" in duplicate.json()["code"][0]
+    assert "已被使用" in duplicate.json()["errors"]["code"][0]
     assert Alliance.objects.filter(code="500104001050").count() == 1
 
 
@@ -58,7 +58,7 @@ def test_moving_into_a_cycle_is_a_400(tree, api):
         reverse("api:alliance-move", kwargs={"pk": tree.street_a.pk}), {"parent": tree.community_a1.pk},
         format="json")
     assert response.status_code == 400
-    assert "循环" in response.json()["parent"][0]
+    assert "循环" in response.json()["errors"]["parent"][0]
 
 
 def test_a_secretary_gets_403_for_tree_changes_it_may_see(tree, api):
@@ -72,7 +72,7 @@ def test_register_a_unit_with_a_bad_code_then_a_good_one(tree, api):
     payload = {"alliance": tree.community_a1.pk, "name": "锦霞便民超市", "category": "private_enterprise",
                "credit_code": "91350100M000100Y44"}
     bad = client.post(reverse("api:member-unit-list"), payload, format="json")
-    assert bad.status_code == 400 and "校验位" in bad.json()["credit_code"][0]
+    assert bad.status_code == 400 and "校验位" in bad.json()["errors"]["credit_code"][0]
     assert not MemberUnit.objects.filter(name="锦霞便民超市").exists()
     payload["credit_code"] = factories.credit_code(7001)
     good = client.post(reverse("api:member-unit-list"), payload, format="json")
@@ -101,7 +101,7 @@ def test_join_a_street_alliance_and_end_it(tree, api):
     pk = created.json()["id"]
     ended = client.patch(reverse("api:membership-detail", kwargs={"pk": pk}), {"left_on": "2000-01-01"},
                          format="json")
-    assert ended.status_code == 400 and "早于" in ended.json()["left_on"][0]
+    assert ended.status_code == 400 and "早于" in ended.json()["errors"]["left_on"][0]
 
 
 def test_the_schema_documents_the_endpoints(tree, client):

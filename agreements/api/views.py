@@ -126,6 +126,7 @@ class ResourceViewSet(ScopedViewSetMixin, PatchOnlyMixin, mixins.ListModelMixin,
                       mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Resources (资源清单) member units offer: listed by the alliance's handlers or the unit's liaison."""
 
+    client_scopes = {"read": "agreements:read"}  # API clients may read (integrations); no client writes
     scoped_selector = staticmethod(selectors.resource_list)
     serializer_class = ResourceSerializer
     filterset_class = ResourceFilter
@@ -167,6 +168,7 @@ class NeedViewSet(ScopedViewSetMixin, PatchOnlyMixin, mixins.ListModelMixin, mix
     """Needs (需求清单): draft → published → claimed (认领) → closed. Units in scope claim a published
     need; of two claims at once one wins and the other is told which unit has it."""
 
+    client_scopes = {"read": "agreements:read"}  # API clients may read (integrations); no client writes
     scoped_selector = staticmethod(selectors.need_list)
     serializer_class = NeedSerializer
     filterset_class = NeedFilter
@@ -245,6 +247,7 @@ class ClaimFilter(django_filters.FilterSet):
 class ClaimViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Claims (认领) of needs: pending → confirmed (a commitment of a draft agreement), declined or withdrawn."""
 
+    client_scopes = {"read": "agreements:read"}  # API clients may read (integrations); no client writes
     scoped_selector = staticmethod(selectors.claim_list)
     serializer_class = ClaimSerializer
     filterset_class = ClaimFilter
@@ -300,6 +303,7 @@ class ProjectViewSet(ScopedViewSetMixin, PatchOnlyMixin, mixins.ListModelMixin, 
     POST /projects/{id}/milestones/{milestone_id}/done/ marks one done.
     """
 
+    client_scopes = {"read": "agreements:read"}  # API clients may read (integrations); no client writes
     scoped_selector = staticmethod(selectors.project_list)
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilter
@@ -400,6 +404,7 @@ class AgreementViewSet(ScopedViewSetMixin, PatchOnlyMixin, mixins.ListModelMixin
     the content (its SHA-256 is `content_hash`); later changes go through /amend/.
     """
 
+    client_scopes = {"read": "agreements:read"}  # API clients may read (integrations); no client writes
     scoped_selector = staticmethod(selectors.agreement_list)
     serializer_class = AgreementSerializer
     filterset_class = AgreementFilter
@@ -616,6 +621,7 @@ class CommitmentViewSet(RefuseOversizedUploadsMixin, ScopedViewSetMixin, mixins.
     """Commitments (承诺事项) of the agreements the user may read (a liaison: its unit's agreements),
     each with its occurrences (the items that carry it out) and the evidence reported."""
 
+    client_scopes = {"read": "agreements:read"}  # API clients may read (integrations); no client writes
     scoped_selector = staticmethod(selectors.commitment_list)
     serializer_class = CommitmentSerializer
     filterset_class = CommitmentFilter
@@ -680,6 +686,7 @@ class PointRankingViewSet(viewsets.GenericViewSet):
     """积分排名: the units with points earned in the alliance and the alliances below it (fulfilled
     commitments, ratings, confirmed claims), highest first. GET /api/v1/alliances/{id}/points/."""
 
+    client_scopes = {"read": "agreements:read"}  # API clients may read (integrations); no client writes
     serializer_class = RankingSerializer
     pagination_class = RankingPagination
     filter_backends: list = []

@@ -36,6 +36,8 @@ from members.models import MemberUnit
 from members.selectors import liaison_unit_ids
 from tasks.models import Category, ItemSource, Status
 from tasks.services import item_create, item_reject
+from webhooks.models import EventKind as WebhookEvent
+from webhooks.payloads import emit_agreement
 
 from ..models import (
     Agreement,
@@ -581,6 +583,8 @@ def agreement_sign(*, user, agreement: Agreement, party: Party) -> Party:
                                           ).select_related("need").order_by("pk"):
             points.award_claim(claim)
     agreement.save(update_fields=fields)
+    if "stage" in fields:
+        emit_agreement(WebhookEvent.AGREEMENT_SIGNED, agreement)
     return party
 
 
@@ -619,7 +623,9 @@ def _move(user, agreement: Agreement, move: str, *, stamp: str) -> Agreement:
 @transaction.atomic
 def agreement_publish(*, user, agreement: Agreement) -> Agreement:
     """亮约: the signed agreement goes on its public page (with a QR code) for residents to read."""
-    return _move(user, agreement, "publish", stamp="published_at")
+    agreement = _move(user, agreement, "publish", stamp="published_at")
+    emit_agreement(WebhookEvent.AGREEMENT_PUBLISHED, agreement)
+    return agreement
 
 
 @transaction.atomic

@@ -54,6 +54,7 @@ class AllianceViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
                       mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """The alliance tree as the user may see it: its subtrees, nothing above or beside."""
 
+    client_scopes = {"read": "alliances:read"}  # API clients may read (integrations); no client writes
     scoped_selector = staticmethod(selectors.alliance_list)
     serializer_class = AllianceSerializer
     filterset_class = AllianceFilter

@@ -6,6 +6,7 @@ Every object a body names (an alliance, a unit, a meeting, an item) is fetched t
 
 import django_filters
 from django.http import FileResponse, Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -71,12 +72,20 @@ def _unit(request, pk):
 
 # --- meetings ------------------------------------------------------------------------------
 
+class LocalIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO time with any UTC offset Python accepts (up to ±23:59) is converted to local time first:
+    PostgreSQL accepts offsets only up to ±15:59 and would fail the query (found by the API fuzz, #7)."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, timezone.localtime(value) if value is not None else value)
+
+
 class MeetingFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=MeetingStatus.choices)
     kind = django_filters.ChoiceFilter(choices=MeetingKind.choices)
     alliance = django_filters.NumberFilter(field_name="alliance_id")
-    starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
-    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    starts_after = LocalIsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = LocalIsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = Meeting
@@ -87,6 +96,7 @@ class MeetingViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
                      mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Meetings (共同体会议): planned → in session → closed; each move is an action."""
 
+    client_scopes = {"read": "meetings:read"}  # API clients may read (integrations); no client writes
     scoped_selector = staticmethod(selectors.meeting_list)
     serializer_class = MeetingSerializer
     filterset_class = MeetingFilter
@@ -206,6 +216,7 @@ class ProposalViewSet(RefuseOversizedUploadsMixin, ScopedViewSetMixin, mixins.Li
                       mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Proposals (议题): submitted → approved | returned → scheduled → decided."""
 
+    client_scopes = {"read": "meetings:read"}  # API clients may read (integrations); no client writes
     scoped_selector = staticmethod(selectors.proposal_list)
     serializer_class = ProposalSerializer
     filterset_class = ProposalFilter
@@ -316,6 +327,7 @@ class ResolutionViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
                         viewsets.GenericViewSet):
     """Resolutions (决议): the outcome of each decided proposal, its action items and publication."""
 
+    client_scopes = {"read": "meetings:read"}  # API clients may read (integrations); no client writes
     scoped_selector = staticmethod(selectors.resolution_list)
     serializer_class = ResolutionSerializer
     filterset_class = ResolutionFilter
@@ -369,6 +381,7 @@ class VoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
     """Votes (表决票): one unit, one vote on a proposal, cast once and never changed; the votes on
     the proposals the user sees."""
 
+    client_scopes = {"read": "meetings:read"}  # API clients may read (integrations); no client writes
     scoped_selector = staticmethod(selectors.vote_list)
     serializer_class = VoteSerializer
     filterset_class = VoteFilter

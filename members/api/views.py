@@ -54,6 +54,7 @@ class MembershipFilter(UnderAllianceFilterMixin, django_filters.FilterSet):
 
 class MemberUnitViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                         mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    client_scopes = {"read": "alliances:read"}  # API clients may read (integrations); no client writes
     scoped_selector = staticmethod(selectors.member_unit_list)
     serializer_class = MemberUnitSerializer
     filterset_class = MemberUnitFilter
@@ -82,6 +83,7 @@ class MemberUnitViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
 
 class MembershipViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                         mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    client_scopes = {"read": "alliances:read"}  # API clients may read (integrations); no client writes
     scoped_selector = staticmethod(selectors.membership_list)
     serializer_class = MembershipSerializer
     filterset_class = MembershipFilter

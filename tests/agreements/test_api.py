@@ -322,7 +322,7 @@ def test_a_bad_draft_is_refused_field_by_field(tree, api):
         "term_start": today().isoformat(), "term_end": (today() - dt.timedelta(days=1)).isoformat()},
         format="json")
     assert response.status_code == 400
-    assert set(response.json()) == {"title", "term_end"}
+    assert set(response.json()["errors"]) == {"title", "term_end"}
     assert not Agreement.objects.exists()
 
 
@@ -351,7 +351,7 @@ def test_a_claim_is_confirmed_into_a_draft_agreement(tree, api, need, agreement_
     claim = api(liaison_a1b).post(url("need-claim", need.pk), {}, format="json").json()
     secretary = api(tree.community_secretary_a1)
     past = secretary.post(url("claim-confirm", claim["id"]), {"due_on": "2000-01-01"}, format="json")
-    assert past.status_code == 400 and "due_on" in past.json()
+    assert past.status_code == 400 and "due_on" in past.json()["errors"]
     confirmed = secretary.post(url("claim-confirm", claim["id"]), {
         "due_on": (today() + dt.timedelta(days=30)).isoformat(), "agreement": agreement_draft.pk}, format="json")
     assert confirmed.status_code == 200, confirmed.content
@@ -407,7 +407,7 @@ def test_needs_resources_and_matches(tree, api):
     # A draft is not for the units yet.
     assert liaison.get(url("need-detail", need)).status_code == 404
     bad = secretary.patch(url("need-detail", need), {"title": ""}, format="json")
-    assert bad.status_code == 400 and bad.json() == {"title": ["请填写需求。"]}
+    assert bad.status_code == 400 and bad.json()["errors"] == {"title": ["请填写需求。"]}
     assert secretary.post(url("need-publish", need), format="json").json()["status"] == "published"
     assert liaison.get(url("need-detail", need)).status_code == 200
     again = secretary.post(url("need-publish", need), format="json")
@@ -439,14 +439,14 @@ def test_projects_with_milestones(tree, api, need):
     # The lead unit's liaison marks it done; a date in the future is refused.
     future = liaison.post(url("project-milestone-done", project["id"], milestone_id=milestone),
                           {"done_on": (today() + dt.timedelta(days=1)).isoformat()}, format="json")
-    assert future.status_code == 400 and "done_on" in future.json()
+    assert future.status_code == 400 and "done_on" in future.json()["errors"]
     done = liaison.post(url("project-milestone-done", project["id"], milestone_id=milestone), {}, format="json")
     assert done.status_code == 200 and done.json()["done_on"] == today().isoformat()
     twice = liaison.post(url("project-milestone-done", project["id"], milestone_id=milestone), {}, format="json")
     assert twice.status_code == 400
     assert liaison.patch(url("project-detail", project["id"]), {"title": "x"}, format="json").status_code == 403
     moved = secretary.patch(url("project-detail", project["id"]), {"status": "done"}, format="json")
-    assert moved.status_code == 400 and "status" in moved.json()
+    assert moved.status_code == 400 and "status" in moved.json()["errors"]
     ongoing = secretary.patch(url("project-detail", project["id"]), {"status": "ongoing"}, format="json")
     assert ongoing.json()["status"] == "ongoing" and ongoing.json()["milestones"][0]["done"] is True
     assert [p["id"] for p in liaison.get(url("project-list")).json()["results"]] == [project["id"]]
@@ -456,7 +456,7 @@ def test_a_liaison_may_not_act_for_the_initiating_organisation(tree, api, agreem
     liaison = api(tree.liaison_a1)
     before = state()
     published = liaison.post(url("agreement-publish", agreement_signed.pk), format="json")
-    assert published.status_code == 403 and published.json()["detail"]
+    assert published.status_code == 403 and published.json()["message"]
     rated = liaison.post(url("agreement-rate", agreement_signed.pk),
                          {"party": agreement_signed.parties.get(unit__isnull=True).pk, "score": 1}, format="json")
     assert rated.status_code == 403

@@ -381,7 +381,7 @@ def test_the_api_answers_400_not_500_to_a_non_finite_budget(tree, api):
     for budget in ("NaN", "sNaN", "Infinity", "12.345", "1e10"):
         response = rest.post(api_url("project-list"), {"alliance": tree.community_a1.pk, "title": "p",
                                                        "lead_unit": tree.unit_a1.pk, "budget": budget}, format="json")
-        assert response.status_code == 400 and "budget" in response.json(), (budget, response.content)
+        assert response.status_code == 400 and "budget" in response.json()["errors"], (budget, response.content)
     assert not Project.objects.exists()
 
 

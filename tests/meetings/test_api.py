@@ -85,16 +85,16 @@ def test_from_a_proposal_to_a_published_resolution_through_the_api(m, api):
 def test_bad_input_is_a_400_with_the_services_message_and_changes_nothing(m, api):
     secretary = api(m.community_secretary_a1)
     blank = plan(secretary, m, title="  ")
-    assert blank.status_code == 400 and blank.json()["title"] == ["请填写标题。"]
+    assert blank.status_code == 400 and blank.json()["errors"]["title"] == ["请填写标题。"]
     shape = plan(secretary, m, kind="party")
-    assert shape.status_code == 400 and "kind" in shape.json()
+    assert shape.status_code == 400 and "kind" in shape.json()["errors"]
     meeting = plan(secretary, m).json()
     empty = secretary.post(url("meeting-open", meeting["id"]), format="json")
-    assert empty.status_code == 400 and "还没有邀请任何成员单位" in empty.json()["non_field_errors"][0]
+    assert empty.status_code == 400 and "还没有邀请任何成员单位" in empty.json()["errors"]["non_field_errors"][0]
     proposal = secretary.post(url("proposal-list"), {"alliance": m.community_a1.pk, "title": "议题"},
                               format="json").json()
     returned = secretary.post(url("proposal-review", proposal["id"]), {"approve": False}, format="json")
-    assert returned.status_code == 400 and returned.json()["reason"] == ["请填写退回理由。"]
+    assert returned.status_code == 400 and returned.json()["errors"]["reason"] == ["请填写退回理由。"]
     assert Meeting.objects.count() == 1
     assert list(Proposal.objects.values_list("status", flat=True)) == ["submitted"]
 
@@ -111,7 +111,7 @@ def test_without_quorum_the_api_decides_nothing(m, api):
     secretary.post(url("meeting-attendance", meeting["id"]), {"unit": m.unit_a1.pk, "present": True}, format="json")
     secretary.post(url("proposal-vote", proposal["id"]), {"unit": m.unit_a1.pk, "choice": "for"}, format="json")
     response = secretary.post(url("proposal-decide", proposal["id"]), format="json")
-    assert response.status_code == 400 and "不能表决" in response.json()["non_field_errors"][0]
+    assert response.status_code == 400 and "不能表决" in response.json()["errors"]["non_field_errors"][0]
     assert not Resolution.objects.exists()
 
 

@@ -180,7 +180,7 @@ def test_a_proposal_merges_only_into_an_approved_one(m, client, api):
         proposal_merge(user=sec(m), proposal=lift, into=awaiting)
     refused = api(m.community_secretary_a1).post(reverse("api:proposal-merge", kwargs={"pk": lift.pk}),
                                                  {"into": awaiting.pk}, format="json")
-    assert refused.status_code == 400 and "待审定的议题请先审定" in refused.json()["into"][0]
+    assert refused.status_code == 400 and "待审定的议题请先审定" in refused.json()["errors"]["into"][0]
     client.force_login(m.community_secretary_a1)
     body = client.post(reverse("proposal-action", kwargs={"pk": lift.pk, "action": "merge"}),
                        {"into": awaiting.pk}, follow=True).content.decode()
@@ -363,7 +363,7 @@ def test_the_api_assigns_an_action_to_a_staff_member_with_a_due_date(m, api):
     secretary = api(m.community_secretary_a1)
     url = reverse("api:resolution-assign-actions", kwargs={"pk": resolution.pk})
     missing_due = secretary.post(url, {"actions": [{"unit": m.unit_a1.pk, "title": "无期限"}]}, format="json")
-    assert missing_due.status_code == 400 and "due" in missing_due.json()["actions"]["0"]
+    assert missing_due.status_code == 400 and "due" in missing_due.json()["errors"]["actions"]["0"]
     not_staff = secretary.post(url, {"actions": [{"assignee_user": m.liaison_a1.pk, "title": "联络员承办",
                                                   "due": DUE.isoformat()}]}, format="json")
     assert not_staff.status_code == 404
@@ -375,7 +375,7 @@ def test_the_api_assigns_an_action_to_a_staff_member_with_a_due_date(m, api):
     assert timezone.localtime(dt.datetime.fromisoformat(row["item_due_at"])).date() == DUE
     again = secretary.post(url, {"actions": [{"assignee_user": m.staff_a.pk, "title": "协调规划审批",
                                               "due": DUE.isoformat()}]}, format="json")
-    assert again.status_code == 400 and "不能重复分派" in again.json()["actions"][0]
+    assert again.status_code == 400 and "不能重复分派" in again.json()["errors"]["actions"][0]
 
 
 # --- 6. uploads: refused before they are read; no row without its file ----------------------
@@ -391,7 +391,7 @@ def test_an_oversized_upload_is_refused_before_its_body_is_read(m, client, api, 
     assert "文件不能超过10MB。" in page(client, "proposal-detail", pk=proposal.pk)
     refused = api(m.liaison_a1).post(reverse("api:proposal-attachments", kwargs={"pk": proposal.pk}),
                                      {"file": pdf()}, format="multipart", CONTENT_LENGTH=huge)
-    assert refused.status_code == 413 and refused.json()["detail"] == "文件不能超过10MB。"
+    assert refused.status_code == 413 and refused.json()["message"] == "文件不能超过10MB。"
     assert not ProposalAttachment.objects.exists() and not list(media.rglob("*.pdf"))
     # A neighbour still gets 404, whatever it sends.
     client.force_login(m.community_secretary_a2)

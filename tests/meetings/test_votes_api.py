@@ -44,7 +44,7 @@ def test_votes_are_cast_once_listed_and_read_through_the_api(m, api):
     assert own.json()["unit"] == m.unit_a1.pk and own.json()["choice_display"] == "赞成"
     again = liaison.post(url("vote-list"), {"proposal": proposal.pk, "choice": "against"}, format="json")
     assert again.status_code == 400
-    assert again.json()["unit"] == ["“锦霞物业服务有限公司”已经对该议题投票,不能重复投票或更改。"]
+    assert again.json()["errors"]["unit"] == ["“锦霞物业服务有限公司”已经对该议题投票,不能重复投票或更改。"]
     recorded = secretary.post(url("vote-list"), {"proposal": proposal.pk, "unit": m.unit_c.pk, "choice": "abstain"},
                               format="json")
     assert recorded.status_code == 201 and recorded.json()["unit_name"] == "锦霞幼儿园"
@@ -59,7 +59,7 @@ def test_votes_are_cast_once_listed_and_read_through_the_api(m, api):
     # The proposal's own vote action answers the same way.
     twice = secretary.post(url("proposal-vote", proposal.pk), {"unit": m.unit_c.pk, "choice": "for"},
                            format="json")
-    assert twice.status_code == 400 and "不能重复投票或更改" in twice.json()["unit"][0]
+    assert twice.status_code == 400 and "不能重复投票或更改" in twice.json()["errors"]["unit"][0]
 
 
 def test_a_unit_not_invited_cannot_vote_and_a_closed_vote_takes_none(m, api):
@@ -72,7 +72,7 @@ def test_a_unit_not_invited_cannot_vote_and_a_closed_vote_takes_none(m, api):
     secretary = api(m.community_secretary_a1)
     outsider = secretary.post(url("vote-list"), {"proposal": proposal.pk, "unit": m.unit_a1.pk, "choice": "for"},
                               format="json")
-    assert outsider.status_code == 400 and "未受邀参加本次会议,不能投票" in outsider.json()["unit"][0]
+    assert outsider.status_code == 400 and "未受邀参加本次会议,不能投票" in outsider.json()["errors"]["unit"][0]
     # The uninvited unit's liaison does not even see the proposal.
     assert api(m.liaison_a1).post(url("vote-list"), {"proposal": proposal.pk, "choice": "for"},
                                   format="json").status_code == 404
@@ -81,7 +81,7 @@ def test_a_unit_not_invited_cannot_vote_and_a_closed_vote_takes_none(m, api):
     assert secretary.post(url("proposal-decide", proposal.pk), format="json").json()["adopted"] is True
     closed = secretary.post(url("vote-list"), {"proposal": proposal.pk, "unit": m.unit_d.pk, "choice": "for"},
                             format="json")
-    assert closed.status_code == 400 and "已表决" in closed.json()["non_field_errors"][0]
+    assert closed.status_code == 400 and "已表决" in closed.json()["errors"]["non_field_errors"][0]
     assert Vote.objects.count() == 2
 
 
@@ -99,7 +99,7 @@ def test_the_meeting_detail_carries_representatives_proxies_and_the_quorum(m, ap
 
     # A vote without the quorum is refused.
     refused = liaison.post(url("vote-list"), {"proposal": proposal.pk, "choice": "for"}, format="json")
-    assert refused.status_code == 400 and "应到4个,实到2个" in refused.json()["non_field_errors"][0]
+    assert refused.status_code == 400 and "应到4个,实到2个" in refused.json()["errors"]["non_field_errors"][0]
 
     # The kindergarten hands its vote to the liaison's unit, which is present: quorum.
     granted = secretary.post(url("meeting-proxies", meeting.pk), {"from_unit": m.unit_c.pk, "to_unit": m.unit_a1.pk},
@@ -114,7 +114,7 @@ def test_the_meeting_detail_carries_representatives_proxies_and_the_quorum(m, ap
     # A second proxy to the same holder is over the default limit.
     over = secretary.post(url("meeting-proxies", meeting.pk), {"from_unit": m.unit_d.pk, "to_unit": m.unit_a1.pk},
                           format="json")
-    assert over.status_code == 400 and "每个单位最多受托1票" in over.json()["to_unit"][0]
+    assert over.status_code == 400 and "每个单位最多受托1票" in over.json()["errors"]["to_unit"][0]
 
     # The liaison casts the kindergarten's vote, naming it; the vote records the holder.
     held = liaison.post(url("vote-list"), {"proposal": proposal.pk, "unit": m.unit_c.pk, "choice": "for"},
@@ -122,7 +122,7 @@ def test_the_meeting_detail_carries_representatives_proxies_and_the_quorum(m, ap
     assert held.status_code == 201, held.content
     assert held.json()["proxy_unit"] == m.unit_a1.pk and held.json()["proxy_unit_name"] == "锦霞物业服务有限公司"
     revoke = secretary.post(url("meeting-revoke-proxy", meeting.pk), {"from_unit": m.unit_c.pk}, format="json")
-    assert revoke.status_code == 400 and "不能撤销委托" in revoke.json()["non_field_errors"][0]
+    assert revoke.status_code == 400 and "不能撤销委托" in revoke.json()["errors"]["non_field_errors"][0]
     assert Proxy.objects.count() == 1
 
 
@@ -152,7 +152,7 @@ def test_major_matters_and_merging_through_the_api(m, api):
     assert own.status_code == 201 and own.json()["major"] is True
     refused = liaison.post(url("proposal-list"), {"alliance": m.community_a1.pk, "unit": m.unit_a1.pk,
                                                   "title": "加装电梯", "major": True}, format="json")
-    assert refused.status_code == 400 and "审定时确定" in refused.json()["major"][0]
+    assert refused.status_code == 400 and "审定时确定" in refused.json()["errors"]["major"][0]
     lift = liaison.post(url("proposal-list"), {"alliance": m.community_a1.pk, "unit": m.unit_a1.pk,
                                                "title": "加装电梯"}, format="json").json()
     assert lift["major"] is False and lift["attachments"] == []
@@ -168,7 +168,7 @@ def test_major_matters_and_merging_through_the_api(m, api):
     rows = secretary.get(url("proposal-list"), {"status": "merged"}).json()["results"]
     assert [r["id"] for r in rows] == [ramp["id"]]
     into_itself = secretary.post(url("proposal-merge", lift["id"]), {"into": lift["id"]}, format="json")
-    assert into_itself.status_code == 400 and into_itself.json()["into"] == ["不能把议题合并到它自己。"]
+    assert into_itself.status_code == 400 and into_itself.json()["errors"]["into"] == ["不能把议题合并到它自己。"]
 
 
 def test_attachments_are_posted_as_multipart_and_listed_with_the_proposal(m, api, media):
@@ -185,9 +185,9 @@ def test_attachments_are_posted_as_multipart_and_listed_with_the_proposal(m, api
     assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 plan"
     wrong = liaison.post(url("proposal-attachments", proposal["id"]),
                          {"file": SimpleUploadedFile("run.sh", b"#!/bin/sh")}, format="multipart")
-    assert wrong.status_code == 400 and "只能上传PDF、Word、Excel或图片" in wrong.json()["file"][0]
+    assert wrong.status_code == 400 and "只能上传PDF、Word、Excel或图片" in wrong.json()["errors"]["file"][0]
     missing = liaison.post(url("proposal-attachments", proposal["id"]), {}, format="multipart")
-    assert missing.status_code == 400 and missing.json()["file"] == ["请选择要上传的文件。"]
+    assert missing.status_code == 400 and missing.json()["errors"]["file"] == ["请选择要上传的文件。"]
     assert ProposalAttachment.objects.count() == 1
 
 

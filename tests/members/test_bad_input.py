@@ -44,12 +44,12 @@ def test_the_api_answers_a_party_member_count_beyond_the_column_with_400(tree, a
     payload = unit_payload(alliance=tree.community_a1.pk, party_member_count=TOO_BIG_FOR_THE_COLUMN)
     response = client.post(reverse("api:member-unit-list"), payload, format="json")
     assert response.status_code == 400
-    assert "party_member_count" in response.json()
+    assert "party_member_count" in response.json()["errors"]
     assert not MemberUnit.objects.filter(name="锦霞便民超市").exists()
     response = client.patch(reverse("api:member-unit-detail", kwargs={"pk": tree.unit_a1.pk}),
                             {"party_member_count": HUGE}, format="json")
     assert response.status_code == 400
-    assert "party_member_count" in response.json()
+    assert "party_member_count" in response.json()["errors"]
 
 
 def test_the_unit_list_search_ignores_nul_characters(tree, client):
