@@ -7,6 +7,8 @@ check trusts only the declared CONTENT_LENGTH; the service checks the file's rea
 """
 
 import os
+import re
+import unicodedata
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -39,10 +41,23 @@ def upload_types_text() -> str:
     return ", ".join(f".{e}" for e in UPLOAD_EXTENSIONS)
 
 
+# Characters no file system takes in a name (Windows' list, a superset of the others).
+_UNSAFE_NAME_CHARACTERS = re.compile(r'[<>:"/\\|?*]')
+
+
+def upload_display_name(name: str) -> str:
+    """A file name safe to show and to offer as a download name: no folders, no control or
+    formatting characters (a right-to-left override can disguise "exe.pdf"), none of <>:"/\\|?*.
+    The file itself is stored under a random name, never under this one."""
+    name = os.path.basename((name or "").replace("\\", "/"))
+    name = "".join(c for c in name if unicodedata.category(c) not in {"Cc", "Cf", "Zl", "Zp"})
+    return _UNSAFE_NAME_CHARACTERS.sub("_", name).strip()
+
+
 def upload_clean_name(uploaded_file, *, field: str = "file", default_stem: str = "") -> tuple[str, str]:
     """Check an uploaded file's type and size; answer (display name, lower-case extension) or raise
     ValidationError on `field`. The display name keeps the user's stem (at most 190 characters)."""
-    name = os.path.basename((getattr(uploaded_file, "name", "") or "").replace("\\", "/")).strip()
+    name = upload_display_name(getattr(uploaded_file, "name", "") or "")
     stem, dot, extension = name.rpartition(".")
     extension = extension.lower() if dot else ""
     if extension not in UPLOAD_EXTENSIONS:
@@ -51,7 +66,8 @@ def upload_clean_name(uploaded_file, *, field: str = "file", default_stem: str =
         raise ValidationError({field: [_("文件是空的。")]})
     if uploaded_file.size > UPLOAD_MAX_BYTES:
         raise ValidationError({field: [upload_too_large_message()]})
-    return f"{stem.strip()[:190] or default_stem or _('附件')}.{extension}", extension
+    stem = stem.strip().lstrip(".").strip()[:190]  # no hidden-file names
+    return f"{stem or default_stem or _('附件')}.{extension}", extension
 
 
 def upload_store(instance, uploaded_file, *, extension: str, field: str = "file"):

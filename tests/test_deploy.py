@@ -75,3 +75,31 @@ def test_a_visibility_timeout_shorter_than_the_longest_task_is_an_error(settings
     assert [m.id for m in alliance_checks.celery_visibility_timeout_check(None)] == ["alliance.E002"]
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
     assert alliance_checks.celery_visibility_timeout_check(None) == []
+
+
+def test_production_sends_the_security_headers_and_safe_cookies():
+    """Issue #9: HSTS, secure and same-site cookies, referrer and opener policies, a CSP without
+    inline script, and the lock-out backend ahead of the others."""
+    import json
+
+    names = ["SECURE_HSTS_SECONDS", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY",
+             "SESSION_COOKIE_SAMESITE", "CSRF_COOKIE_SAMESITE", "SECURE_REFERRER_POLICY",
+             "SECURE_CROSS_ORIGIN_OPENER_POLICY", "SESSION_EXPIRE_AT_BROWSER_CLOSE", "SESSION_COOKIE_AGE",
+             "SESSION_IDLE_TIMEOUT", "AUTHENTICATION_BACKENDS", "CONTENT_SECURITY_POLICY", "MIDDLEWARE"]
+    code = f"import json; from django.conf import settings as s; print(json.dumps({{n: getattr(s, n) for n in {names!r}}}))"
+    result = _manage("shell", "-c", code, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values["SECURE_HSTS_SECONDS"] >= 365 * 24 * 3600
+    assert values["SESSION_COOKIE_SECURE"] and values["CSRF_COOKIE_SECURE"] and values["SESSION_COOKIE_HTTPONLY"]
+    assert values["SESSION_COOKIE_SAMESITE"] == values["CSRF_COOKIE_SAMESITE"] == "Lax"
+    assert values["SECURE_REFERRER_POLICY"] == "same-origin"
+    assert values["SECURE_CROSS_ORIGIN_OPENER_POLICY"] == "same-origin"
+    assert values["SESSION_EXPIRE_AT_BROWSER_CLOSE"] and values["SESSION_COOKIE_AGE"] <= 8 * 3600
+    assert 0 < values["SESSION_IDLE_TIMEOUT"] <= 30 * 60
+    assert values["AUTHENTICATION_BACKENDS"][0] == "axes.backends.AxesStandaloneBackend"
+    directives = values["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]
+    assert directives["script-src"] == ["'self'"] and directives["style-src"] == ["'self'"]
+    assert directives["frame-ancestors"] == ["'none'"] and directives["object-src"] == ["'none'"]
+    assert "csp.middleware.CSPMiddleware" in values["MIDDLEWARE"]
+    assert values["MIDDLEWARE"][-1] == "axes.middleware.AxesMiddleware"

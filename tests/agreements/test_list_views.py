@@ -498,10 +498,10 @@ def test_the_ranking_orders_units_with_their_breakdown_and_bars(tree, client, ag
     first, second = (page.index(f'data-testid="rank-{unit.pk}"') for unit in (tree.unit_a1, unit_a1b))
     assert first < second
     row_a1 = page[first:second]
-    assert "15 分" in row_a1 and "width: 100.0%" in row_a1
+    assert "15 分" in row_a1 and "rank-fill pct-100" in row_a1
     assert re.search(r"按期履约 <b>10</b>.*逾期履约 <b>0</b>.*评约得分 <b>0</b>.*认领需求 <b>5</b>", row_a1)
     row_a1b = page[second:]
-    assert "5 分" in row_a1b and "width: 33.3%" in row_a1b
+    assert "5 分" in row_a1b and "rank-fill pct-33" in row_a1b
     # The alliance page links to the ranking and to the three lists.
     detail = page_of(client.get(reverse("alliance-detail", kwargs={"pk": tree.street_a.pk})))
     assert reverse("points-ranking", kwargs={"pk": tree.street_a.pk}) in detail

@@ -52,7 +52,7 @@ def test_an_oversized_evidence_upload_is_refused_before_it_is_read(tree, client,
     assert [str(m) for m in get_messages(response.wsgi_request)] == ["文件不能超过10MB。"]
     refused = api(tree.liaison_a1).post(api_report_url(commitment), {"text": "已完成。", "file": pdf()},
                                         format="multipart", CONTENT_LENGTH=HUGE)
-    assert refused.status_code == 413 and refused.json()["detail"] == "文件不能超过10MB。"
+    assert refused.status_code == 413 and refused.json()["message"] == "文件不能超过10MB。"
     assert not Evidence.objects.exists() and not [p for p in media.rglob("*") if p.is_file()]
     # A neighbour community's secretary still gets 404 on the page, whatever it sends.
     client.force_login(tree.community_secretary_a2)
@@ -84,7 +84,7 @@ def test_the_api_refuses_a_file_type_or_size_with_the_services_message(tree, api
     liaison = api(tree.liaison_a1)
     wrong = liaison.post(api_report_url(commitment), {"text": "已完成。", "file": SimpleUploadedFile("a.txt", b"x")},
                          format="multipart")
-    assert wrong.status_code == 400 and wrong.json()["file"] == ["只能上传PDF、Word、Excel或图片(jpg、png)文件。"]
+    assert wrong.status_code == 400 and wrong.json()["errors"]["file"] == ["只能上传PDF、Word、Excel或图片(jpg、png)文件。"]
     with pytest.raises(ValidationError) as refused:
         evidence_report(user=fresh(tree.liaison_a1), commitment=commitment, text="已完成。",
                         file=pdf(size=UPLOAD_MAX_BYTES + 1))

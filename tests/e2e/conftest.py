@@ -66,14 +66,26 @@ def browser() -> Iterator:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+CSP_MARKERS = ("Content Security Policy", "Refused to")
+
+
 @pytest.fixture
 def page(browser):
-    """A fresh browser profile that asks for Chinese, as the platform's users do."""
+    """A fresh browser profile that asks for Chinese, as the platform's users do.
+
+    Every page must work under the Content-Security-Policy: a violation Chromium reports on the
+    console (an inline script or style, a foreign origin) fails the test."""
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai")
     context.set_default_timeout(15_000)
     page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
+            if any(marker in message.text for marker in CSP_MARKERS) else None)
+    page.csp_violations = violations
     yield page
     context.close()
+    if violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations))
 
 
 @pytest.fixture
