@@ -7,6 +7,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from alliance.models import Alliance
+from alliance.privacy import mask_phone
 from alliance.roles import MANAGE_MEMBERSHIP, VIEW, VIEW_ALL_UNITS, Role
 from alliance.selectors import user_scope
 
@@ -130,3 +131,15 @@ def role_assignment_list(*, user) -> QuerySet[RoleAssignment]:
 
 def can_manage_units(*, user, alliance: Alliance) -> bool:
     return user_scope(user).allows(MANAGE_MEMBERSHIP, alliance.path)
+
+
+def unit_contact_visible(user, unit: MemberUnit) -> bool:
+    """A unit's contact phone is for those who keep its register entry (MANAGE_MEMBERSHIP where it
+    is registered: its community, street and district secretaries and staff) and for the unit's own
+    liaison; observers, other levels and API clients without that permission see it masked."""
+    return user_scope(user).allows(MANAGE_MEMBERSHIP, unit.alliance_path) or unit.pk in liaison_unit_ids(user)
+
+
+def unit_contact_phone(*, user, unit: MemberUnit) -> str:
+    """The contact phone as `user` may see it: in full, or masked (138****5678)."""
+    return unit.contact_phone if unit_contact_visible(user, unit) else mask_phone(unit.contact_phone)

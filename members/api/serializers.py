@@ -1,8 +1,10 @@
+from django.contrib.auth.models import AnonymousUser
 from rest_framework import serializers
 
 from alliance.roles import VIEW
 from alliance.selectors import user_scope
 from members.models import Category, Membership, MembershipRole, MemberUnit, PartyOrgForm
+from members.selectors import unit_contact_phone
 from members.services import MAX_PARTY_MEMBERS
 
 
@@ -10,6 +12,8 @@ class MemberUnitSerializer(serializers.ModelSerializer):
     category_display = serializers.CharField(source="get_category_display", read_only=True)
     party_org_form_display = serializers.CharField(source="get_party_org_form_display", read_only=True)
     alliance_name = serializers.SerializerMethodField()
+    contact_phone = serializers.SerializerMethodField(
+        help_text="In full for those who keep the unit's register entry and its own liaison; masked otherwise.")
 
     class Meta:
         model = MemberUnit
@@ -26,6 +30,10 @@ class MemberUnitSerializer(serializers.ModelSerializer):
         if request is None or user_scope(request.user).allows(VIEW, obj.alliance_path):
             return obj.alliance.name
         return None
+
+    def get_contact_phone(self, obj: MemberUnit) -> str:
+        request = self.context.get("request")
+        return unit_contact_phone(user=getattr(request, "user", None) or AnonymousUser(), unit=obj)
 
 
 class MemberUnitWriteSerializer(serializers.Serializer):
