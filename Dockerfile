@@ -17,7 +17,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # WeasyPrint's runtime (Pango, HarfBuzz and its subsetting library, without which CJK
 # PDFs take ten times longer), a CJK font so PDFs show Chinese on any host, fontconfig's
-# fc-list for the alliance.W001 system check, and curl for the health check.
+# fc-list for the alliance.W001 system check, curl for the health check, and pg_dump /
+# pg_restore for the backup and restore commands (docs/operations.md).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 \
@@ -27,6 +28,7 @@ RUN apt-get update \
         fontconfig \
         fonts-noto-cjk \
         curl \
+        postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 RUN pip install "uv==${UV_VERSION}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -21,6 +22,8 @@ from alliance.roles import HANDLE_ITEMS, VIEW
 from alliance.selectors import alliance_ancestor_paths, user_scope
 from members.models import MemberUnit, User
 from members.selectors import liaison_unit_ids
+from webhooks.models import EventKind as WebhookEvent
+from webhooks.payloads import ITEM_ROW_FIELDS, emit_item, emit_items_escalated
 
 from . import notifications
 from .calendar import DeadlineBook, deadline_for
@@ -150,6 +153,7 @@ def item_create(*, user, alliance: Alliance, title: str, source: str, descriptio
     creator = "" if user else _("群众") if source == ItemSource.DEMAND else _("系统")
     _event(item, EventKind.CREATED, user=user, label=creator,
            to_status=Status.NEW, to_alliance=alliance, deadline=item.due_at).save()
+    emit_item(WebhookEvent.ITEM_CREATED, item)
     return item, True
 
 
@@ -235,6 +239,7 @@ def item_resolve(*, user, item: Item, note: str) -> Item:
     item.resolved_at = timezone.now()
     item.save(update_fields=["status", "resolution_note", "resolved_at", "updated_at"])
     _event(item, EventKind.RESOLVED, user=user, from_status=before, to_status=Status.RESOLVED, note=note).save()
+    emit_item(WebhookEvent.ITEM_RESOLVED, item)
     return item
 
 
@@ -341,6 +346,7 @@ def item_rate(*, user=None, item: Item, score: int, comment: str = "", by_reside
         _event(item, EventKind.CLOSED, user=user, label=label, from_status=Status.RESOLVED,
                to_status=Status.CLOSED),
     ])
+    emit_item(WebhookEvent.ITEM_RATED, item, rating={"score": score, "by_resident": by_resident})
     return rating
 
 
@@ -364,6 +370,7 @@ def item_escalate(*, user, item: Item, reason: str) -> Item:
     if parent is None:
         raise ValidationError(_("已经是最高一级,无法继续上报。"))
     _move_up(item, parent, now=timezone.now(), user=user, note=reason).save()
+    emit_item(WebhookEvent.ITEM_ESCALATED, item)
     return item
 
 
@@ -422,7 +429,8 @@ def escalate_overdue_batch(*, now: dt.datetime | None = None, batch_size: int = 
     """
     now = now or timezone.now()
     received = notifications.EscalationTally()
-    with transaction.atomic():
+    # The audit trail (audit app) records these bulk updates under the sweep's name.
+    with transaction.atomic(), pghistory.context(task="escalate_overdue"):
         # Plain rows, not model instances: at 500 rows a batch the instances cost more than the SQL.
         rows = list(
             Item.objects.select_for_update(skip_locked=True, of=("self",))
@@ -465,6 +473,9 @@ def escalate_overdue_batch(*, now: dt.datetime | None = None, batch_size: int = 
             )
         if at_root:
             Item.objects.filter(pk__in=at_root).update(overdue_at_root=True, updated_at=now)
+        if groups:  # webhooks: one query and one emit for the whole batch
+            emit_items_escalated(Item.objects.filter(pk__in=[pk for pks in groups.values() for pk in pks])
+                                 .values(*ITEM_ROW_FIELDS))
         if received and tally is None:
             notifications.notify_escalations(tally=received)
     if tally is not None:

@@ -22,6 +22,14 @@ EXEMPT = {
     "set_language": "language switch",
     "login": "public",
     "logout": "ends the own session",
+    # accounts (#9): the signed-in user's own security settings, no tenant-owned object (tests/security/).
+    "account": "the user's own account page",
+    "password_change": "changes the own password",
+    "password_change_done": "confirmation, no data",
+    "otp-setup": "enrols the own authenticator",
+    "otp-verify": "the second sign-in step of the own session",
+    "otp-disable": "removes the own authenticator",
+    "sessions-end-all": "ends the own sessions and tokens",
     "home": "lists only the user's own alliances (tested in test_views)",
     "schema": "OpenAPI document, no data",
     "swagger-ui": "API docs page, no data",
@@ -37,6 +45,12 @@ EXEMPT = {
     "public-resolution": "public by design (公开): one published resolution; scope and 404 rules tested in "
                          "tests/meetings/test_public_and_liaison.py",
     "my-meetings": "the liaison's own units only (tests/meetings/test_public_and_liaison.py)",
+    "party-home": "lists only the user's own alliances and own member pages (tests/party/test_views.py)",
+    "party-me": "the party member's own record only (tests/party/test_views.py)",
+    "party-me-report": "the party member reports themself; another tenant's community is 404 (tests/party)",
+    "party-my-posts": "the party member's own community and claims only (tests/party/test_views.py)",
+    "party-my-orders": "the party member's own orders and community demands only (tests/party/test_views.py)",
+    "party-my-points": "the party member's own ledger only (tests/party/test_views.py)",
 }
 EXEMPT_NAMESPACES = {"admin"}  # Django admin: staff only, guarded by Django itself
 
@@ -317,6 +331,129 @@ def _meetings_state():
     )
 
 
+def _webhook_subscription_a1(t: Tree):
+    """A client of community A1 (registered by the district admin) with one subscription and one
+    failed delivery (webhooks, #7)."""
+    import uuid
+
+    from django.test import override_settings
+
+    from integrations.services import api_client_create
+    from webhooks.models import WebhookDelivery, WebhookSubscription
+    from webhooks.services import subscription_create
+
+    sub = WebhookSubscription.objects.filter(alliance_path=t.community_a1.path).order_by("pk").first()
+    if sub is None:
+        client, _token = api_client_create(user=t.district_admin, alliance=t.community_a1, name="锦霞社区网格系统",
+                                           scopes=["items:read"])
+        with override_settings(WEBHOOKS_ALLOW_PRIVATE_ADDRESSES=True):  # no DNS lookup of the example host
+            sub, _secret = subscription_create(user=t.district_admin, client=client, events=["item.created"],
+                                               url="https://hooks.example.cn/alliance")
+        WebhookDelivery.objects.create(tenant_id=sub.tenant_id, alliance_path=sub.alliance_path, subscription=sub,
+                                       event_kind="item.created", event_id=uuid.uuid4(), payload={},
+                                       status="failed", attempts=8)
+    return sub
+
+
+def _api_client_a1(t: Tree):
+    """An API client registered on community A1 by the district admin (#7)."""
+    from integrations.models import ApiClient
+    from integrations.services import api_client_create
+
+    client = ApiClient.objects.filter(alliance=t.community_a1, revoked_at__isnull=True).order_by("pk").first()
+    if client is None:
+        client, _token = api_client_create(user=t.district_admin, alliance=t.community_a1, name="锦霞社区12345",
+                                           scopes=["items:read"])
+    return client
+
+
+def _webhook_delivery_a1(t: Tree):
+    return _webhook_subscription_a1(t).deliveries.order_by("pk").first()
+
+
+def _webhook_route(get, kwargs=lambda obj: {"pk": obj.pk}, methods=("post",), **extra) -> Route:
+    return Route(lambda t: kwargs(get(t)), methods, owner=lambda t: t.district_admin, **extra)
+
+
+def _audit_event_a1(t: Tree) -> str | None:
+    """The newest audit event inside community A1 (a role given there), as the API names it."""
+    from audit.models import RoleAuditEvent
+
+    event = RoleAuditEvent.objects.filter(alliance_path=t.community_a1.path).order_by("-pgh_id").first()
+    return None if event is None else f"{RoleAuditEvent._meta.label}:{event.pgh_id}"  # None on SQLite
+
+
+def _party_member_a1(t: Tree):
+    """A reported party member of community A1 with an account, working at unit A1 (#8)."""
+    from party.models import PartyMember
+    from party.services import party_member_create, report_create
+
+    member = PartyMember.objects.filter(community=t.community_a1).order_by("pk").first()
+    if member is None:
+        from . import factories
+
+        account = factories.user("party_a1", tenant=t.district.tenant)
+        member = party_member_create(user=t.root, community=t.community_a1, name="张党员", phone="13812345678",
+                                     employer_unit=t.unit_a1, account=account)
+        report_create(user=account, member=member)
+    return member
+
+
+def _party_post_a1(t: Tree):
+    from party.models import ServicePost
+    from party.services import post_claim, post_create
+
+    post = ServicePost.objects.filter(community=t.community_a1).order_by("pk").first()
+    if post is None:
+        post = post_create(user=t.root, community=t.community_a1, title="楼栋志愿者", kind="building", places=3)
+        post_claim(user=t.root, post=post, member=_party_member_a1(t))
+    return post
+
+
+def _party_claim_a1(t: Tree):
+    return _party_post_a1(t).claims.order_by("pk").first()
+
+
+def _party_order_a1(t: Tree):
+    from party.models import Order
+    from party.services import order_take
+    from tasks.services import item_create
+
+    order = Order.objects.filter(member__community=t.community_a1).order_by("pk").first()
+    if order is None:
+        item, _created = item_create(user=None, alliance=t.community_a1, title="楼道灯不亮", source="demand",
+                                     requester_phone="13600003333")
+        order = order_take(user=t.root, member=_party_member_a1(t), item=item)
+    return order
+
+
+def _party_entry_a1(t: Tree):
+    return _party_member_a1(t).point_entries.order_by("pk").first()
+
+
+def _party_time_a1(t: Tree):
+    from decimal import Decimal
+
+    from party.models import TimeBankEntry
+
+    member = _party_member_a1(t)
+    entry = member.time_entries.order_by("pk").first()
+    return entry or TimeBankEntry.objects.create(tenant_id=member.tenant_id, alliance_path=member.alliance_path,
+                                                 member=member, hours=Decimal("2"), reason="楼栋服务")
+
+
+def _export_job_a1(t: Tree):
+    """A finished .xlsx export of community A1's dashboard, asked for by its secretary."""
+    from dashboard.models import ExportJob
+    from dashboard.services import export_job_create, export_job_run
+
+    job = ExportJob.objects.filter(alliance=t.community_a1).order_by("pk").first()
+    if job is None:
+        job = export_job_create(user=t.community_secretary_a1, alliance=t.community_a1, kind="xlsx", quarter=None)
+        export_job_run(job_id=job.pk)
+    return job
+
+
 ROUTES: dict[str, Route] = {
     # pages
     "alliance-detail": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
@@ -472,10 +609,98 @@ ROUTES: dict[str, Route] = {
     # dashboard (#6): the figures of a subtree, page and API
     "alliance-dashboard": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
     "api:stats-detail": Route(lambda t: {"alliance_id": t.community_a1.pk}, ("get",)),
+    "alliance-dashboard-xlsx": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
+    "alliance-dashboard-pdf": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
+    "dashboard-export-create": Route(lambda t: {"pk": t.community_a1.pk}, ("post",),
+                                     payload=lambda t: {"kind": "xlsx", "quarter": ""}),
+    # export jobs are the owner's own (community A1's secretary here): everyone else gets 404
+    "dashboard-export-detail": _pk_route(lambda t: _export_job_a1(t), ("get",)),
+    "dashboard-export-status": _pk_route(lambda t: _export_job_a1(t), ("get",)),
+    "dashboard-export-download": _pk_route(lambda t: _export_job_a1(t), ("get",)),
+    # audit trail (#9): district admins and observers only
+    "alliance-audit": Route(lambda t: {"pk": t.community_a1.pk}, ("get",), owner=lambda t: t.district_admin),
+    "alliance-audit-export": Route(lambda t: {"pk": t.community_a1.pk}, ("get",), owner=lambda t: t.district_admin),
+    "api:audit-event-list": Route(lambda t: {}, ("get",), owner=lambda t: t.district_admin, list_id=_audit_event_a1),
     "resolution-publish": _pk_route(_resolution_a1),
     "resolution-actions": _pk_route(_resolution_a1, payload=lambda t: {
         "actions-TOTAL_FORMS": "1", "actions-INITIAL_FORMS": "0", "actions-0-title": "越界事项",
         "actions-0-assignee": f"unit:{t.unit_a1.pk}", "actions-0-due": "2099-12-31"}),
+    # privacy (#9): a person's data export and erasure, the district admin's at the tenant root only
+    "privacy-export": Route(lambda t: {"pk": t.district.pk}, owner=lambda t: t.district_admin,
+                            payload=lambda t: {"username": "liaison_a1", "format": "json"}),
+    "privacy-erase": Route(lambda t: {"pk": t.district.pk}, owner=lambda t: t.district_admin,
+                           payload=lambda t: {"username": "liaison_a1", "confirm_step": "1", "confirm": "on"}),
+    # webhooks (#7): the district admin's pages under a client, and the API
+    "webhook-subscription-list": _webhook_route(_webhook_subscription_a1, lambda s: {"pk": s.client_id}, ("get",)),
+    "webhook-subscription-create": _webhook_route(_webhook_subscription_a1, lambda s: {"pk": s.client_id},
+                                                  ("get", "post"), payload=lambda t: {
+                                                      "url": "https://evil.example.cn/", "events": ["item.created"]}),
+    "webhook-subscription-action": _webhook_route(_webhook_subscription_a1,
+                                                  lambda s: {"pk": s.pk, "action": "delete"}),
+    "webhook-delivery-list": _webhook_route(_webhook_subscription_a1, methods=("get",)),
+    "webhook-delivery-replay": _webhook_route(_webhook_delivery_a1),
+    "api:webhook-subscription-list": Route(lambda t: {}, ("get", "post"), owner=lambda t: t.district_admin,
+                                           list_id=lambda t: _webhook_subscription_a1(t).pk),
+    "api:webhook-subscription-detail": _webhook_route(_webhook_subscription_a1, methods=("get", "patch", "delete"),
+                                                      payload=lambda t: {"url": "https://evil.example.cn/"}),
+    "api:webhook-subscription-pause": _webhook_route(_webhook_subscription_a1),
+    "api:webhook-subscription-resume": _webhook_route(_webhook_subscription_a1),
+    "api:webhook-delivery-list": Route(lambda t: {}, ("get",), owner=lambda t: t.district_admin,
+                                       list_id=lambda t: _webhook_delivery_a1(t).pk),
+    "api:webhook-delivery-detail": _webhook_route(_webhook_delivery_a1, methods=("get",)),
+    "api:webhook-delivery-replay": _webhook_route(_webhook_delivery_a1),
+    # API clients (#7): the district admin's pages
+    "api-client-list": Route(lambda t: {"pk": t.community_a1.pk}, ("get",), owner=lambda t: t.district_admin),
+    "api-client-create": Route(lambda t: {"pk": t.community_a1.pk}, owner=lambda t: t.district_admin,
+                               payload=lambda t: {"name": "越界", "scopes": ["items:read"],
+                                                  "rate_limit_per_minute": 10}),
+    "api-client-rotate": Route(lambda t: {"pk": _api_client_a1(t).pk}, owner=lambda t: t.district_admin,
+                               payload=lambda t: {"confirm": True}),
+    "api-client-revoke": Route(lambda t: {"pk": _api_client_a1(t).pk}, owner=lambda t: t.district_admin,
+                               payload=lambda t: {"confirm": True}),
+    # party members: reporting, posts, orders, points (#8)
+    "party-members": Route(lambda t: {"pk": t.community_a1.pk}, payload=lambda t: {"name": "越界"}),
+    "party-register": Route(lambda t: {"pk": t.community_a1.pk},
+                            payload=lambda t: {"members": [_party_member_a1(t).pk]}),
+    "party-posts": Route(lambda t: {"pk": t.community_a1.pk}, payload=lambda t: {"title": "越界", "places": 1}),
+    "party-orders": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
+    "party-ranking": Route(lambda t: {"pk": t.community_a1.pk}, ("get",)),
+    "party-rules": Route(lambda t: {"pk": t.district.pk}, owner=lambda t: t.district_admin,
+                         payload=lambda t: {"report": 1}),
+    "party-unit-members": Route(lambda t: {"pk": t.unit_a1.pk}, ("get",)),
+    "party-member-detail": _pk_route(_party_member_a1, methods=("get",)),
+    "party-member-action": Route(lambda t: {"pk": _party_member_a1(t).pk, "action": "redeem"}, ("post",),
+                                 payload=lambda t: {"hours": "1", "reason": "越界"}),
+    "party-item-take": _pk_route(lambda t: _party_order_a1(t).item),
+    "party-post-action": Route(lambda t: {"pk": _party_post_a1(t).pk, "action": "close"}, ("post",)),
+    "party-claim-action": Route(lambda t: {"pk": _party_claim_a1(t).pk, "action": "confirm"}, ("post",)),
+    "party-order-action": Route(lambda t: {"pk": _party_order_a1(t).pk, "action": "confirm"}, ("post",)),
+    "party-point-reverse": _pk_route(_party_entry_a1, payload=lambda t: {"reason": "越界"}),
+    "api:party-member-list": Route(lambda t: {}, ("get", "post"), list_id=lambda t: _party_member_a1(t).pk),
+    "api:party-member-detail": _pk_route(_party_member_a1, ("get", "patch"), payload=lambda t: {"name": "改名"}),
+    "api:party-member-report": _pk_route(_party_member_a1),
+    "api:party-report-list": Route(lambda t: {}, ("get",),
+                                   list_id=lambda t: _party_member_a1(t).reports.order_by("pk").first().pk),
+    "api:party-report-detail": Route(lambda t: {"pk": _party_member_a1(t).reports.order_by("pk").first().pk},
+                                     ("get",)),
+    "api:party-post-list": Route(lambda t: {}, ("get", "post"), list_id=lambda t: _party_post_a1(t).pk),
+    "api:party-post-detail": _pk_route(_party_post_a1, ("get",)),
+    "api:party-post-claims": _pk_route(_party_post_a1, ("get",)),
+    "api:party-post-claim": _pk_route(_party_post_a1, payload=lambda t: {"member": _party_member_a1(t).pk}),
+    "api:party-post-confirm": _pk_route(_party_post_a1, payload=lambda t: {"claim": _party_claim_a1(t).pk}),
+    "api:party-post-hours": _pk_route(_party_post_a1, payload=lambda t: {"claim": _party_claim_a1(t).pk,
+                                                                         "hours": "2"}),
+    "api:party-post-withdraw": _pk_route(_party_post_a1, payload=lambda t: {"claim": _party_claim_a1(t).pk}),
+    "api:party-post-close": _pk_route(_party_post_a1),
+    "api:party-order-list": Route(lambda t: {}, ("get", "post"), list_id=lambda t: _party_order_a1(t).pk),
+    "api:party-order-detail": _pk_route(_party_order_a1, ("get",)),
+    **{f"api:party-order-{move}": _pk_route(_party_order_a1, payload=lambda t: {"note": "越界"})
+       for move in ("confirm", "report", "resolve", "cancel")},
+    "api:party-point-entry-list": Route(lambda t: {}, ("get",), list_id=lambda t: _party_entry_a1(t).pk),
+    "api:party-point-entry-detail": _pk_route(_party_entry_a1, ("get",)),
+    "api:party-point-entry-reverse": _pk_route(_party_entry_a1, payload=lambda t: {"reason": "越界"}),
+    "api:party-time-bank-list": Route(lambda t: {}, ("get", "post"), list_id=lambda t: _party_time_a1(t).pk),
+    "api:party-time-bank-detail": _pk_route(_party_time_a1, ("get",)),
 }
 
 NEIGHBOURS = {

@@ -1,6 +1,7 @@
 """Behaviour shared by every environment. The environment chooses databases, secrets and hosts."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -40,29 +41,55 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "treebeard",
+    "pgtrigger",
+    "pghistory",
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # ours, in the direction they depend in
     "alliance",
     "members",
+    "accounts",
     "integrations",
+    "webhooks",
     "tasks",
+    "party",
     "agreements",
     "meetings",
     "dashboard",
+    "audit",
+    "privacy",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After auth: who, from which address and URL, for the audit trail's triggers (audit app).
+    "audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After auth and messages: the second sign-in step and the idle timeout (accounts.middleware).
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SessionGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # django-axes wants to be last: it turns a locked-out login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
+
+# Audit trail (audit app, django-pghistory). Its triggers sit on other apps' tables: pgtrigger
+# installs them after every `migrate` instead of writing migrations into those apps.
+PGTRIGGER_MIGRATIONS = False
+PGTRIGGER_INSTALL_ON_MIGRATE = True
+# The time of the change itself, not of its transaction's start: events of one request keep their order.
+PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
 
 TEMPLATES = [
     {
@@ -96,6 +123,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username+IP before any password is checked (django-axes).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -107,13 +136,53 @@ GUARDIAN_GROUP_OBJ_PERMS_MODEL = "alliance.AllianceGroupObjectPermission"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "accounts.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.password_validation.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in protection (issue #9). Lock-out: a username from one IP address is locked after
+# AXES_FAILURE_LIMIT failed logins (page, admin) for AXES_COOLOFF_TIME; a success resets the count.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+# Number of reverse proxies that append to X-Forwarded-For in front of the app (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_VERBOSE = False
+# Sessions: at most 8 hours, ended when the browser closes, and after 30 idle minutes.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
+SESSION_COOKIE_SAMESITE = "Lax"
+# Second factor (TOTP, django-otp): optional for everyone; required for district admins when on.
+OTP_REQUIRED_FOR_DISTRICT_ADMINS = env_bool("OTP_REQUIRED_FOR_DISTRICT_ADMINS", False)
+OTP_TOTP_ISSUER = "党建共同体平台"
+
+# Content-Security-Policy (django-csp 4): no inline script or style anywhere; the API docs pages
+# relax it for themselves (config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -130,7 +199,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_URL = "/media/"
-MEDIA_ROOT = BASE_DIR / "media"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Where `manage.py backup` writes (privacy/backups.py); copy it off the machine (docs/operations.md).
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / "backups"))
 
 # Redis is optional: without it the cache is local and Celery runs tasks eagerly.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -160,10 +231,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so an unauthenticated request is answered 401 with `WWW-Authenticate: Bearer`.
+        "integrations.auth.ApiClientAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        # An API client needs the scope its view declares in `client_scopes` (deny by default).
+        "integrations.permissions.ClientScopePermission",
+    ],
+    # Per API client (`ApiClient.rate_limit_per_minute`); people are not throttled.
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.throttling.ApiClientRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "alliance.api.pagination.DefaultCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -180,6 +259,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The one error shape (components/schemas/Error) on every operation; Idempotency-Key on POSTs.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "integrations.schema.error_responses_hook",
+    ],
     # Choice sets that share a field name across models get names of their own.
     "ENUM_NAME_OVERRIDES": {
         "AllianceKindEnum": "alliance.models.Kind",
@@ -201,6 +285,12 @@ SPECTACULAR_SETTINGS = {
         "NeedStatusEnum": "agreements.models.NeedStatus",
         "ClaimStatusEnum": "agreements.models.ClaimStatus",
         "ProjectStatusEnum": "agreements.models.ProjectStatus",
+        # Party members (#8): "kind" and "status" are shared with meetings and items.
+        "PostKindEnum": "party.models.PostKind",
+        "PointKindEnum": "party.models.PointKind",
+        # Webhooks (#7)
+        "WebhookEventKindEnum": "webhooks.models.EventKind",
+        "WebhookDeliveryStatusEnum": "webhooks.models.DeliveryStatus",
     },
 }
 
@@ -214,6 +304,8 @@ LOGGING = {
         "django.security.DisallowedHost": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # WeasyPrint logs every layout step of every PDF at INFO.
         "weasyprint.progress": {"level": "WARNING"},
+        # pgtrigger names each of the audit triggers it installs after every migrate.
+        "pgtrigger": {"level": "WARNING"},
     },
 }
 
@@ -229,6 +321,19 @@ ALLIANCE_PLATFORM_NAME = _("党建共同体平台")
 # Items (tasks app): the escalation sweep and the rating window.
 ITEM_SWEEP_BATCH_SIZE = int(os.environ.get("ITEM_SWEEP_BATCH_SIZE", "500"))
 ITEM_RATING_WINDOW_DAYS = int(os.environ.get("ITEM_RATING_WINDOW_DAYS", "7"))
+# In-service party members come to their community on this day of each month (报到日; Dadukou: the 15th).
+PARTY_REPORT_DAY = int(os.environ.get("PARTY_REPORT_DAY", "15"))
+
+# Webhooks (#7): deliveries to other systems. http:// and private or loopback addresses are refused
+# unless DEBUG or these are on (local development and tests only: they open the door to SSRF).
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", False)
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False)
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+# Retry n waits WEBHOOK_RETRY_BASE_SECONDS × 2^(n-1): 30 s, 1 min, 2 min … 32 min before the 8th attempt.
+WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30"))
+# A subscription whose deliveries failed (every retry spent) this many times in a row is paused.
+WEBHOOK_PAUSE_AFTER_FAILURES = int(os.environ.get("WEBHOOK_PAUSE_AFTER_FAILURES", "5"))
 
 # Beat schedules live here, in one place. With Redis, RedBeat holds a lock in Redis so that a
 # second beat process stays idle instead of sending every periodic task twice.
@@ -246,6 +351,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "agreements.tasks.commitment_items_generate_task", "schedule": 24 * 3600.0,
     },
     "award-points": {"task": "agreements.tasks.points_award_task", "schedule": 3600.0},
+    # Webhooks: deliveries whose message was lost (broker down at commit) are enqueued again.
+    "requeue-stale-webhooks": {"task": "webhooks.tasks.webhook_requeue_stale_task", "schedule": 600.0},
+    # Party members (#8): orders on residents' demands that were rated well earn their points.
+    "award-party-rating-points": {"task": "party.tasks.award_party_rating_points_task", "schedule": 3600.0},
+    # Dashboard exports (.xlsx, quarterly PDF) and their files are kept 7 days.
+    "purge-dashboard-exports": {"task": "dashboard.tasks.dashboard_exports_purge_task", "schedule": 24 * 3600.0},
+    # API idempotency keys live 24 hours.
+    "expire-idempotency-keys": {
+        "task": "integrations.tasks.idempotency_records_expire_task", "schedule": 3600.0,
+    },
 }
 if REDIS_URL:
     CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
