@@ -21,6 +21,7 @@ from agreements.models import Evaluation, Party
 from alliance.models import Alliance
 from alliance.roles import MANAGE_TREE
 from alliance.selectors import alliance_get_for_user, user_scope
+from audit.selectors import AuditFilters, audit_event_list, audit_rows
 from meetings.models import Meeting, Proposal, Vote
 from members.models import Membership, RoleAssignment, User
 from tasks.models import Item, ItemEvent, Notification, Rating
@@ -39,11 +40,13 @@ SECTIONS = {
     "votes": "表决票",
     "meetings": "会议",
     "notifications": "通知",
+    "audit_events": "操作审计记录",
     "party_members": "在职党员",
     "party_records": "党员记录",
 }
 # User fields that are never exported: the password hash proves nothing to the person and would
 # help whoever gets the file.
+AUDIT_EVENTS_MAX = 10_000
 USER_FIELDS = ("id", "username", "name", "phone", "email", "is_active", "date_joined", "last_login")
 
 
@@ -200,6 +203,14 @@ def person_data_export(*, actor, user: User | None = None, phone: str | None = N
         sections["notifications"] = _rows(
             Notification.objects.filter(user_id=uid, tenant_id=tenant_id).order_by("pk"),
             ("id", "title", "body", "url", "created_at", "read_at"))
+        # What the trail recorded of their own actions: when, what, from which address. Bounded: a
+        # data request wants the record, not an archive dump; the audit export holds the rest.
+        events = audit_event_list(user=actor, alliance=root, filters=AuditFilters(user_id=uid))[:AUDIT_EVENTS_MAX]
+        sections["audit_events"] = [
+            {"when": _plain(row["when"]), "action": str(row["action_label"]), "kind": str(row["kind_label"]),
+             "object_id": row["object_id"], "object": row["object"], "ip": row["ip"], "where": row["where"]}
+            for row in audit_rows(events)
+        ]
     item_q = _phone_q("requester_phone", phones)
     if uid is not None:
         item_q |= Q(created_by_id=uid) | Q(assignee_user_id=uid)

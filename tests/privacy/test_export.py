@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -105,3 +106,18 @@ def test_the_management_command_writes_both_files(tree, person, tmp_path):
     load_workbook(tmp_path / files[1])
     with pytest.raises(CommandError):
         call_command("export_person_data", actor="secretary_a", username="liaison_a1", out=str(tmp_path))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trail is written by PostgreSQL triggers")
+def test_the_export_holds_what_the_trail_recorded_of_the_person(tree, client):
+    secretary = tree.community_secretary_a1
+    client.force_login(secretary)
+    created = client.post(reverse("api:item-list"), {"alliance": tree.community_a1.pk, "title": "楼道堆物清理"},
+                          content_type="application/json", REMOTE_ADDR="10.1.2.3")
+    assert created.status_code == 201, created.content
+    data = person_data_export(actor=fresh(tree.district_admin), user=fresh(secretary))
+    mine = [r for r in data["sections"]["audit_events"] if str(r["object_id"]) == str(created.json()["id"])]
+    assert {r["action"] for r in mine} >= {"新建"} and all(r["ip"] == "10.1.2.3" for r in mine)
+    # Someone else's action is not in this person's export.
+    other = person_data_export(actor=fresh(tree.district_admin), user=fresh(tree.staff_a))
+    assert all(str(r["object_id"]) != str(created.json()["id"]) for r in other["sections"]["audit_events"])
