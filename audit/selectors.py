@@ -123,7 +123,8 @@ def audit_event_filter(qs: AuditEventsQuerySet, *, alliance: Alliance | None,
         user_id=filters.user_id,
         obj_id=filters.obj_id,
         since=_day_start(filters.since) if filters.since else None,
-        until=_day_start(filters.until + dt.timedelta(days=1)) if filters.until else None,
+        # The last day the calendar has is no bound at all (and has no next day to stop before).
+        until=_day_start(filters.until + dt.timedelta(days=1)) if filters.until and filters.until < dt.date.max else None,
     )
 
 

@@ -357,7 +357,7 @@ def register(request, pk):
     ctx = _community_tabs(request, alliance, "register")
     month = _month(request.POST.get("month") or request.GET.get("month", ""))
     if request.method == "POST":
-        ids = [int(v) for v in request.POST.getlist("members") if v.isdigit()]
+        ids = [int(v) for v in request.POST.getlist("members") if v.isascii() and v.isdigit() and len(v) < 19]
         members = list(selectors.party_member_list(user=request.user).filter(pk__in=ids))
         try:
             if not members:

@@ -23,7 +23,7 @@ class AuditFilterBackend(BaseFilterBackend):
         alliance = None
         raw = request.query_params.get("alliance", "").strip()
         if raw:
-            if not raw.isdigit() or len(raw) > 18:
+            if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
                 raise ValidationError({"alliance": [_("请填写有效的党建共同体编号。")]})
             alliance = audit_alliance_get_for_user(user=request.user, pk=int(raw))
         return audit_event_filter(queryset, alliance=alliance, filters=form.filters())

@@ -17,6 +17,7 @@ from alliance.api.base import ScopedViewSetMixin
 from alliance.selectors import alliance_get_for_user
 from members.selectors import member_unit_get_for_user
 from party import selectors, services
+from party.models import Order, PointEntry, Report, ServicePost, TimeBankEntry
 
 from .serializers import (
     ClaimDecisionSerializer,
@@ -62,6 +63,14 @@ def _member(request, pk):
 class PartyMemberFilter(django_filters.FilterSet):
     community = django_filters.NumberFilter(field_name="community_id")
     employer_unit = django_filters.NumberFilter(field_name="employer_unit_id")
+
+
+def _id_filters(model, *fk_names: str, other: tuple[str, ...] = ()):
+    """A FilterSet whose foreign keys filter by plain id: a ModelChoiceFilter would look the id up
+    among all rows and so tell another tenant's user which ids exist (400 for a missing one)."""
+    attrs = {name: django_filters.NumberFilter(field_name=f"{name}_id") for name in fk_names}
+    attrs["Meta"] = type("Meta", (), {"model": model, "fields": [*fk_names, *other]})
+    return type(f"{model.__name__}IdFilter", (django_filters.FilterSet,), attrs)
 
 
 class PartyMemberViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -128,7 +137,7 @@ class ReportViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     client_scopes = NO_CLIENTS
     scoped_selector = staticmethod(selectors.report_list)
     serializer_class = ReportSerializer
-    filterset_fields = ["member", "community"]
+    filterset_class = _id_filters(Report, "member", "community")
 
 
 class PostViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -138,7 +147,7 @@ class PostViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
     client_scopes = NO_CLIENTS
     scoped_selector = staticmethod(selectors.post_list)
     serializer_class = PostSerializer
-    filterset_fields = ["community", "kind", "status"]
+    filterset_class = _id_filters(ServicePost, "community", other=("kind", "status"))
 
     def _claim(self, post, pk):
         claim = selectors.claim_get_for_user(user=self.request.user, pk=pk)
@@ -209,7 +218,7 @@ class OrderViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMod
     client_scopes = NO_CLIENTS
     scoped_selector = staticmethod(selectors.order_list)
     serializer_class = OrderSerializer
-    filterset_fields = ["member", "status"]
+    filterset_class = _id_filters(Order, "member", other=("status",))
 
     def _answer(self, order, code=status.HTTP_200_OK):
         order = selectors.order_get_for_user(user=self.request.user, pk=order.pk)
@@ -253,7 +262,7 @@ class PointEntryViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     client_scopes = NO_CLIENTS
     scoped_selector = staticmethod(selectors.point_entry_list)
     serializer_class = PointEntrySerializer
-    filterset_fields = ["member", "kind"]
+    filterset_class = _id_filters(PointEntry, "member", other=("kind",))
 
     @extend_schema(request=PointReversalSerializer, responses={201: PointEntrySerializer})
     @action(detail=True, methods=["post"])
@@ -271,7 +280,7 @@ class TimeBankViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
     client_scopes = NO_CLIENTS
     scoped_selector = staticmethod(selectors.timebank_list)
     serializer_class = TimeBankSerializer
-    filterset_fields = ["member"]
+    filterset_class = _id_filters(TimeBankEntry, "member")
 
     @extend_schema(request=RedeemSerializer, responses={201: TimeBankSerializer})
     def create(self, request, *args, **kwargs):

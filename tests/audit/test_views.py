@@ -184,3 +184,13 @@ def test_export_is_bounded_and_says_so(tree, client, monkeypatch):
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert len(rows) == 1 + 2 + 1
     assert "仅导出最新的 2 条记录" in rows[-1][0]
+
+
+def test_the_last_calendar_day_and_odd_digits_are_answered_not_failed(tree, client):
+    client.force_login(tree.district_admin)
+    page = client.get(reverse("alliance-audit", kwargs={"pk": tree.district.pk}), {"until": "9999-12-31"})
+    assert page.status_code == 200
+    api = client.get("/api/v1/audit-events/", {"until": "9999-12-31"})
+    assert api.status_code == 200
+    odd = client.get("/api/v1/audit-events/", {"alliance": "²"})
+    assert odd.status_code == 400 and odd.json()["errors"]["alliance"]

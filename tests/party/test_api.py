@@ -183,3 +183,25 @@ def test_list_query_counts_do_not_grow(tree, api, dangyuan, django_assert_max_nu
     client = api(tree.community_secretary_a1)
     after = {n: count(n) for n in names}
     assert after == before
+
+
+def test_filters_do_not_tell_another_tenant_which_member_ids_exist(tree):
+    """A foreign-key filter over all rows would answer 200 for a real id elsewhere, 400 for a missing one."""
+    from rest_framework.test import APIClient
+
+    member = PartyMember.objects.create(tenant_id=tree.community_b1.tenant_id, alliance_path=tree.community_b1.path,
+                                        community=tree.community_b1, name="外区党员")
+    api = APIClient()
+    api.force_authenticate(tree.other_tenant_admin)
+    for route in ("party-reports", "party-orders", "party-point-entries", "party-time-bank"):
+        real = api.get(f"/api/v1/{route}/?member={member.pk}")
+        missing = api.get(f"/api/v1/{route}/?member=999999999")
+        assert real.status_code == missing.status_code == 200, route
+        assert real.json()["results"] == missing.json()["results"] == []
+
+
+def test_odd_digits_in_the_register_change_nothing_and_do_not_fail(tree, client):
+    client.force_login(tree.community_secretary_a1)
+    answer = client.post(reverse("party-register", kwargs={"pk": tree.community_a1.pk}),
+                         {"members": ["²"], "month": "2026-01"})
+    assert answer.status_code in (200, 302)
